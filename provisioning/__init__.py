@@ -1,1 +1,1 @@
-
+"""``lh-provision``: the technician's command line: site CA, device credentials, ACL, bundles."""

@@ -1,0 +1,1 @@
+"""Alembic migrations of central's schema, numbered, applied by ``lh-central migrate``."""

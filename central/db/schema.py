@@ -1,0 +1,184 @@
+"""Central's tables as typed SQLAlchemy 2.x models.
+
+Table names are constants so migrations and raw queries agree.  Tag UIDs are
+never stored: only their keyed digests (see :mod:`protocol.tags`).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import (
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from central.db.types import UTCDateTime
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+ID = String(64)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class Department(Base):
+    """An avdelning: one group/room, one hallway Pi (or more)."""
+
+    __tablename__ = "departments"
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    unit_id: Mapped[str | None] = mapped_column(ID, default=None)
+
+
+class Child(Base):
+    __tablename__ = "children"
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    first_name: Mapped[str] = mapped_column(String(80))
+    last_name: Mapped[str] = mapped_column(String(80))
+    department_id: Mapped[str] = mapped_column(ForeignKey("departments.id"), index=True)
+
+
+class Guardian(Base):
+    """A vårdnadshavare (or another adult with a tag)."""
+
+    __tablename__ = "guardians"
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    phone: Mapped[str | None] = mapped_column(String(40), default=None)
+    email: Mapped[str | None] = mapped_column(String(254), default=None)
+
+
+class ChildGuardian(Base):
+    __tablename__ = "child_guardians"
+
+    child_id: Mapped[str] = mapped_column(ForeignKey("children.id", ondelete="CASCADE"), primary_key=True)
+    guardian_id: Mapped[str] = mapped_column(
+        ForeignKey("guardians.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+
+
+class Staff(Base):
+    """A pedagog; the PIN is stored only as a salted hash."""
+
+    __tablename__ = "staff"
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    pin_hash: Mapped[str | None] = mapped_column(String(200), default=None)
+
+
+class StaffDepartment(Base):
+    __tablename__ = "staff_departments"
+
+    staff_id: Mapped[str] = mapped_column(ForeignKey("staff.id", ondelete="CASCADE"), primary_key=True)
+    department_id: Mapped[str] = mapped_column(
+        ForeignKey("departments.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+
+
+class Tag(Base):
+    """A tag, known only by its keyed digest, belonging to a guardian or a staff member."""
+
+    __tablename__ = "tags"
+
+    digest: Mapped[str] = mapped_column(String(64), primary_key=True)
+    owner_kind: Mapped[str] = mapped_column(String(10))
+    owner_id: Mapped[str] = mapped_column(ID)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    __table_args__ = (Index("ix_tags_owner", "owner_kind", "owner_id"),)
+
+
+class Device(Base):
+    """A hallway Pi and the department it serves; status is its last retained status."""
+
+    __tablename__ = "devices"
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    department_id: Mapped[str] = mapped_column(ForeignKey("departments.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_seen: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    last_status: Mapped[str | None] = mapped_column(Text, default=None)
+
+
+class EventRow(Base):
+    """A check-in or check-out, stored once under its event id."""
+
+    __tablename__ = "events"
+
+    event_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    device_id: Mapped[str] = mapped_column(ID)
+    seq: Mapped[int] = mapped_column(Integer)
+    type: Mapped[str] = mapped_column(String(10))
+    child_id: Mapped[str] = mapped_column(ID)
+    actor_kind: Mapped[str] = mapped_column(String(10))
+    actor_id: Mapped[str] = mapped_column(ID)
+    method: Mapped[str] = mapped_column(String(20))
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    clock_synced: Mapped[bool] = mapped_column(Boolean)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    __table_args__ = (
+        Index("ix_events_child_occurred", "child_id", "occurred_at"),
+        Index("ix_events_device_seq", "device_id", "seq"),
+    )
+
+
+class Presence(Base):
+    """Each child's latest event, kept on ingest so rosters don't rescan the day's events."""
+
+    __tablename__ = "presence"
+
+    child_id: Mapped[str] = mapped_column(ForeignKey("children.id", ondelete="CASCADE"), primary_key=True)
+    status: Mapped[str] = mapped_column(String(10))
+    since: Mapped[datetime] = mapped_column(UTCDateTime)
+    event_id: Mapped[str] = mapped_column(String(36))
+
+
+class DeadLetter(Base):
+    """A message or event central could not accept, kept with the reason; never dropped."""
+
+    __tablename__ = "dead_letters"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    topic: Mapped[str] = mapped_column(String(255))
+    device_id: Mapped[str | None] = mapped_column(ID, default=None)
+    event_id: Mapped[str | None] = mapped_column(String(64), default=None)
+    reason: Mapped[str] = mapped_column(Text)
+    payload: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class RosterVersion(Base):
+    __tablename__ = "roster_versions"
+
+    department_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    version: Mapped[int] = mapped_column(Integer)
+
+
+class SiteSecret(Base):
+    """Site-wide secrets central owns, such as the tag digest key."""
+
+    __tablename__ = "site_secrets"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)

@@ -1,0 +1,283 @@
+"""Events in, acks out: validate, store once, dead-letter the rest.
+
+:class:`Ingestor` turns a batch of raw MQTT messages into database rows in one
+transaction and returns the acks to send and the departments whose roster
+changed.  It knows nothing of MQTT, so it is tested without a broker; the
+service (:mod:`central.service`) feeds it and publishes what it returns.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select, tuple_
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from central.db.schema import Child, ChildGuardian, DeadLetter, Device, EventRow, Presence, StaffDepartment
+from central.store import CentralStore
+from protocol.codec import ProtocolError, decode_event, split_events
+from protocol.messages import AckResult, AckStatus, ActorKind, Event, EventType
+from protocol.topics import Topics
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class RawMessage:
+    topic: str
+    payload: bytes
+
+
+@dataclass
+class IngestOutcome:
+    acks: dict[str, list[AckResult]] = field(default_factory=lambda: defaultdict(list))
+    changed_departments: set[str] = field(default_factory=set)
+    stored: int = 0
+    duplicates: int = 0
+    rejected: int = 0
+    dead_letters: int = 0
+
+
+@dataclass
+class _Candidate:
+    event: Event
+    raw: Any
+    topic: str
+
+
+class Ingestor:
+    """Stores batches of events exactly once and says what to ack."""
+
+    def __init__(self, store: CentralStore, topics: Topics | None = None) -> None:
+        self.store = store
+        self.topics = topics or Topics()
+
+    def process(self, messages: Sequence[RawMessage]) -> IngestOutcome:
+        out = IngestOutcome()
+        now = datetime.now(UTC)
+        dead: list[DeadLetter] = []
+        candidates: list[_Candidate] = []
+
+        def reject(device_id: str | None, topic: str, event_id: str | None, reason: str, raw: bytes) -> None:
+            dead.append(
+                DeadLetter(
+                    received_at=now,
+                    topic=topic[:255],
+                    device_id=device_id,
+                    event_id=event_id,
+                    reason=reason,
+                    payload=raw,
+                )
+            )
+            if device_id is not None and event_id is not None:
+                out.acks[device_id].append(
+                    AckResult(event_id=event_id, status=AckStatus.REJECTED, reason=reason)
+                )
+                out.rejected += 1
+
+        for msg in messages:
+            device_id = self.topics.device_of(msg.topic, "events")
+            if device_id is None:
+                reject(None, msg.topic, None, "not an events topic", msg.payload)
+                continue
+            try:
+                items = split_events(msg.payload)
+            except ProtocolError as exc:
+                reject(device_id, msg.topic, None, f"unreadable payload: {exc}", msg.payload)
+                continue
+            for item in items:
+                raw_id = item.get("event_id") if isinstance(item, dict) else None
+                event_id = raw_id[:64] if isinstance(raw_id, str) and raw_id else None
+                try:
+                    ev = decode_event(item)
+                except ProtocolError as exc:
+                    reject(device_id, msg.topic, event_id, f"invalid event: {exc}", _dump(item))
+                    continue
+                if ev.device_id != device_id:
+                    reject(
+                        device_id,
+                        msg.topic,
+                        event_id,
+                        f"device_id {ev.device_id!r} does not match the topic's {device_id!r}",
+                        _dump(item),
+                    )
+                    continue
+                candidates.append(_Candidate(ev, item, msg.topic))
+
+        with self.store.session() as s, s.begin():
+            valid = self._authorise(s, candidates, reject)
+            self._store(s, valid, out, now)
+            if dead:
+                s.add_all(dead)
+                out.dead_letters = len(dead)
+        if out.rejected:
+            logger.warning("rejected %d event(s); kept as dead letters", out.rejected)
+        return out
+
+    def _authorise(self, s: Session, candidates: list[_Candidate], reject: Any) -> list[_Candidate]:
+        """Keep events whose device is registered, child is in its department, actor may act."""
+        if not candidates:
+            return []
+        devices = {c.event.device_id for c in candidates}
+        dept_of_device = dict(
+            s.execute(select(Device.id, Device.department_id).where(Device.id.in_(devices))).tuples().all()
+        )
+        child_ids = {c.event.child_id for c in candidates}
+        dept_of_child = dict(
+            s.execute(select(Child.id, Child.department_id).where(Child.id.in_(child_ids))).tuples().all()
+        )
+        guardian_pairs = {
+            (c.event.child_id, c.event.actor.id)
+            for c in candidates
+            if c.event.actor.kind == ActorKind.GUARDIAN
+        }
+        staff_pairs = {
+            (c.event.actor.id, dept_of_device.get(c.event.device_id, ""))
+            for c in candidates
+            if c.event.actor.kind == ActorKind.STAFF
+        }
+        ok_guardians = set()
+        if guardian_pairs:
+            ok_guardians = set(
+                s.execute(
+                    select(ChildGuardian.child_id, ChildGuardian.guardian_id).where(
+                        tuple_(ChildGuardian.child_id, ChildGuardian.guardian_id).in_(list(guardian_pairs))
+                    )
+                )
+                .tuples()
+                .all()
+            )
+        ok_staff = set()
+        if staff_pairs:
+            ok_staff = set(
+                s.execute(
+                    select(StaffDepartment.staff_id, StaffDepartment.department_id).where(
+                        tuple_(StaffDepartment.staff_id, StaffDepartment.department_id).in_(list(staff_pairs))
+                    )
+                )
+                .tuples()
+                .all()
+            )
+        valid = []
+        for c in candidates:
+            ev = c.event
+            eid = str(ev.event_id)
+            dept = dept_of_device.get(ev.device_id)
+            if dept is None:
+                reject(ev.device_id, c.topic, eid, f"device {ev.device_id!r} is not registered", _dump(c.raw))
+            elif ev.child_id not in dept_of_child:
+                reject(ev.device_id, c.topic, eid, f"unknown child {ev.child_id!r}", _dump(c.raw))
+            elif dept_of_child[ev.child_id] != dept:
+                reject(
+                    ev.device_id,
+                    c.topic,
+                    eid,
+                    f"child {ev.child_id!r} is not in department {dept!r}",
+                    _dump(c.raw),
+                )
+            elif ev.actor.kind == ActorKind.GUARDIAN and (ev.child_id, ev.actor.id) not in ok_guardians:
+                reject(
+                    ev.device_id,
+                    c.topic,
+                    eid,
+                    f"guardian {ev.actor.id!r} is not a guardian of child {ev.child_id!r}",
+                    _dump(c.raw),
+                )
+            elif ev.actor.kind == ActorKind.STAFF and (ev.actor.id, dept) not in ok_staff:
+                reject(
+                    ev.device_id,
+                    c.topic,
+                    eid,
+                    f"staff {ev.actor.id!r} does not work in department {dept!r}",
+                    _dump(c.raw),
+                )
+            else:
+                valid.append(c)
+        return valid
+
+    def _store(self, s: Session, valid: list[_Candidate], out: IngestOutcome, now: datetime) -> None:
+        if not valid:
+            return
+        rows: dict[str, dict[str, Any]] = {}
+        for c in valid:
+            ev = c.event
+            rows.setdefault(
+                str(ev.event_id),
+                {
+                    "event_id": str(ev.event_id),
+                    "device_id": ev.device_id,
+                    "seq": ev.seq,
+                    "type": ev.type.value,
+                    "child_id": ev.child_id,
+                    "actor_kind": ev.actor.kind.value,
+                    "actor_id": ev.actor.id,
+                    "method": ev.method.value,
+                    "occurred_at": ev.occurred_at,
+                    "clock_synced": ev.clock_synced,
+                    "received_at": now,
+                },
+            )
+        inserted = self._insert_new(s, list(rows.values()))
+        acked: set[str] = set()
+        for c in valid:
+            eid = str(c.event.event_id)
+            if eid in acked:  # the same event twice in one batch: one ack is enough
+                continue
+            acked.add(eid)
+            status = AckStatus.STORED if eid in inserted else AckStatus.DUPLICATE
+            out.acks[c.event.device_id].append(AckResult(event_id=eid, status=status))
+        out.stored += len(inserted)
+        out.duplicates += len(acked) - len(inserted)
+        # Presence follows each child's latest event by occurred_at, so late events merge in.
+        latest: dict[str, dict[str, Any]] = {}
+        for eid in inserted:
+            r = rows[eid]
+            cur = latest.get(r["child_id"])
+            if cur is None or (r["occurred_at"], r["event_id"]) > (cur["occurred_at"], cur["event_id"]):
+                latest[r["child_id"]] = r
+        if latest:
+            existing = {
+                p.child_id: p for p in s.scalars(select(Presence).where(Presence.child_id.in_(list(latest))))
+            }
+            for cid, r in latest.items():
+                status = "present" if r["type"] == EventType.CHECK_IN.value else "gone"
+                p = existing.get(cid)
+                if p is None:
+                    s.add(
+                        Presence(child_id=cid, status=status, since=r["occurred_at"], event_id=r["event_id"])
+                    )
+                elif (r["occurred_at"], r["event_id"]) > (p.since, p.event_id):
+                    p.status, p.since, p.event_id = status, r["occurred_at"], r["event_id"]
+            depts = s.execute(select(Child.department_id).where(Child.id.in_(list(latest)))).scalars()
+            out.changed_departments.update(depts)
+
+    def _insert_new(self, s: Session, rows: list[dict[str, Any]]) -> set[str]:
+        """INSERT .. ON CONFLICT DO NOTHING RETURNING: the ids that were new (race-free)."""
+        dialect = s.get_bind().dialect.name
+        ins: Any
+        if dialect == "postgresql":
+            ins = postgresql.insert(EventRow)
+        elif dialect == "sqlite":
+            ins = sqlite.insert(EventRow)
+        else:  # pragma: no cover - other databases are not supported
+            raise RuntimeError(f"unsupported database {dialect}")
+        inserted: set[str] = set()
+        for i in range(0, len(rows), 500):
+            stmt = ins.values(rows[i : i + 500]).on_conflict_do_nothing(index_elements=["event_id"])
+            inserted.update(s.execute(stmt.returning(EventRow.event_id)).scalars())
+        return inserted
+
+
+def _dump(item: Any) -> bytes:
+    import json
+
+    try:
+        return json.dumps(item, default=str).encode()
+    except (TypeError, ValueError):
+        return repr(item).encode()

@@ -1,0 +1,302 @@
+"""``lh-central serve``: the MQTT side of central.
+
+Subscribes to every device's events with an MQTT v5 shared subscription and a
+persistent session, hands them to :class:`central.ingest.Ingestor` in batches,
+and only then publishes rosters and acks and sends PUBACK (``manual_ack``): a
+message the broker saw acknowledged is committed here.  Central's own retained
+status (online, with an offline last will) tells devices when to drain.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import queue
+import ssl
+import threading
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
+
+from central.ingest import Ingestor, IngestOutcome, RawMessage
+from central.store import TZ, CentralStore
+from protocol.codec import ProtocolError, decode_status, encode
+from protocol.messages import Ack, CentralStatus, Roster, RosterPlanEntry
+from protocol.topics import Topics
+
+logger = logging.getLogger(__name__)
+
+SESSION_EXPIRY_S = 24 * 3600
+RECEIVE_MAXIMUM = 1000
+PlanProvider = Callable[[str, date], list[RosterPlanEntry]]
+
+
+@dataclass(frozen=True, slots=True)
+class _Incoming:
+    generation: int
+    mid: int
+    qos: int
+    topic: str
+    payload: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class BrokerURL:
+    scheme: str
+    host: str
+    port: int
+    username: str | None
+    password: str | None
+
+    @classmethod
+    def parse(cls, url: str) -> BrokerURL:
+        p = urlsplit(url)
+        if p.scheme not in ("mqtt", "mqtts") or not p.hostname:
+            raise ValueError(f"broker URL {url!r} must look like mqtt://[user:pass@]host:port")
+        return cls(
+            p.scheme,
+            p.hostname,
+            p.port or (8883 if p.scheme == "mqtts" else 1883),
+            unquote(p.username) if p.username else None,
+            unquote(p.password) if p.password else None,
+        )
+
+
+class CentralService:
+    """One central instance; several may run in the same shared-subscription group."""
+
+    def __init__(
+        self,
+        store: CentralStore,
+        broker: BrokerURL,
+        *,
+        client_id: str = "central-1",
+        topics: Topics | None = None,
+        tls_ca: str | None = None,
+        tls_cert: str | None = None,
+        tls_key: str | None = None,
+        batch_max: int = 500,
+        batch_wait_s: float = 0.02,
+        refresh_s: float = 15.0,
+        plan_provider: PlanProvider | None = None,
+        version: str = "0",
+    ) -> None:
+        self.store = store
+        self.topics = topics or Topics()
+        self.ingestor = Ingestor(store, self.topics)
+        self.batch_max = batch_max
+        self.batch_wait_s = batch_wait_s
+        self.refresh_s = refresh_s
+        self.plan_provider = plan_provider
+        self.version = version
+        self._broker = broker
+        self._queue: queue.Queue[_Incoming] = queue.Queue()
+        self._generation = 0
+        self._connected = threading.Event()
+        self._stopping = threading.Event()
+        self._worker: threading.Thread | None = None
+        self._roster_hash: dict[str, str] = {}
+        self._roster_day: date | None = None
+        self._wanted_full_publish = threading.Event()
+        self.stats: dict[str, int] = defaultdict(int)
+
+        c = mqtt.Client(
+            mqtt.CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5, manual_ack=True
+        )
+        if broker.username:
+            c.username_pw_set(broker.username, broker.password)
+        if broker.scheme == "mqtts":
+            c.tls_set(
+                ca_certs=tls_ca, certfile=tls_cert, keyfile=tls_key, tls_version=ssl.PROTOCOL_TLS_CLIENT
+            )
+        c.reconnect_delay_set(1, 10)
+        c.will_set(self.topics.central_status, self._status("offline"), qos=1, retain=True)
+        c.on_connect = self._on_connect
+        c.on_disconnect = self._on_disconnect
+        c.on_message = self._on_message
+        self.client = c
+
+    # -- lifecycle --------------------------------------------------------------------
+
+    def start(self) -> None:
+        props = Properties(PacketTypes.CONNECT)
+        props.SessionExpiryInterval = SESSION_EXPIRY_S
+        props.ReceiveMaximum = RECEIVE_MAXIMUM
+        self.client.connect_async(
+            self._broker.host, self._broker.port, keepalive=30, clean_start=False, properties=props
+        )
+        self.client.loop_start()
+        self._worker = threading.Thread(target=self._work, name="central-ingest", daemon=True)
+        self._worker.start()
+
+    def wait_connected(self, timeout: float = 10.0) -> bool:
+        return self._connected.wait(timeout)
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Finish the batch in hand, say offline, disconnect."""
+        self._stopping.set()
+        if self._worker is not None:
+            self._worker.join(timeout)
+        if self._connected.is_set():
+            info = self.client.publish(
+                self.topics.central_status, self._status("offline"), qos=1, retain=True
+            )
+            try:
+                info.wait_for_publish(2.0)
+            except (RuntimeError, ValueError):
+                logger.warning("could not publish the offline status before disconnecting")
+        self.client.disconnect()
+        self.client.loop_stop()
+
+    def roster_changed(self, department_id: str | None = None) -> None:
+        """Ask for rosters to be rebuilt now (after an API change, say)."""
+        self._wanted_full_publish.set()
+
+    # -- paho callbacks ---------------------------------------------------------------
+
+    def _on_connect(self, client: mqtt.Client, _u: Any, _f: Any, rc: Any, _p: Any = None) -> None:
+        if rc.is_failure:
+            logger.error("broker refused central: %s", rc)
+            return
+        self._generation += 1
+        client.subscribe(
+            [
+                (self.topics.shared(self.topics.all_events), 1),
+                (self.topics.shared(self.topics.all_statuses), 1),
+            ]
+        )
+        client.publish(self.topics.central_status, self._status("online"), qos=1, retain=True)
+        self._connected.set()
+        self._wanted_full_publish.set()
+        logger.info("central connected to %s:%s", self._broker.host, self._broker.port)
+
+    def _on_disconnect(self, _c: mqtt.Client, _u: Any, _f: Any, rc: Any, _p: Any = None) -> None:
+        self._connected.clear()
+        if not self._stopping.is_set():
+            logger.warning("central disconnected: %s", rc)
+
+    def _on_message(self, _c: mqtt.Client, _u: Any, msg: mqtt.MQTTMessage) -> None:
+        self._queue.put(_Incoming(self._generation, msg.mid, msg.qos, msg.topic, msg.payload))
+
+    # -- the worker -------------------------------------------------------------------
+
+    def _take_batch(self) -> list[_Incoming]:
+        try:
+            first = self._queue.get(timeout=0.2)
+        except queue.Empty:
+            return []
+        batch = [first]
+        deadline = time.monotonic() + self.batch_wait_s
+        while len(batch) < self.batch_max:
+            try:
+                batch.append(self._queue.get(timeout=max(0.0, deadline - time.monotonic())))
+            except queue.Empty:
+                break
+        return batch
+
+    def _work(self) -> None:
+        last_refresh = 0.0
+        while not (self._stopping.is_set() and self._queue.empty()):
+            batch = self._take_batch()
+            if batch:
+                self._handle(batch)
+            now = time.monotonic()
+            today = datetime.now(TZ).date()
+            due = now - last_refresh > self.refresh_s or today != self._roster_day
+            if self._connected.is_set() and (due or self._wanted_full_publish.is_set()):
+                force = self._wanted_full_publish.is_set() or today != self._roster_day
+                self._wanted_full_publish.clear()
+                last_refresh = now
+                self._roster_day = today
+                try:
+                    self.publish_rosters(None, force=force)
+                except Exception:
+                    logger.exception("roster refresh failed; will retry")
+
+    def _handle(self, batch: list[_Incoming]) -> None:
+        events = [m for m in batch if m.topic.endswith("/events")]
+        statuses = [m for m in batch if not m.topic.endswith("/events")]
+        for m in statuses:
+            self._handle_status(m)
+        outcome: IngestOutcome | None = None
+        delay = 0.5
+        while outcome is None:
+            try:
+                outcome = self.ingestor.process([RawMessage(m.topic, m.payload) for m in events])
+            except Exception:
+                # The database is away: keep the batch (no PUBACK), retry with backoff.
+                logger.exception("storing a batch of %d message(s) failed; retrying", len(events))
+                if self._stopping.is_set():
+                    return
+                time.sleep(delay)
+                delay = min(delay * 2, 10.0)
+        self.stats["stored"] += outcome.stored
+        self.stats["duplicates"] += outcome.duplicates
+        self.stats["rejected"] += outcome.rejected
+        self.stats["dead_letters"] += outcome.dead_letters
+        if outcome.changed_departments:
+            try:
+                self.publish_rosters(outcome.changed_departments, force=False)
+            except Exception:
+                logger.exception("roster publish failed; the periodic refresh will retry")
+        for device_id, results in outcome.acks.items():
+            for i in range(0, len(results), 1000):
+                ack = Ack(results=results[i : i + 1000])
+                self.client.publish(self.topics.acks(device_id), encode(ack), qos=1)
+        for m in batch:
+            if m.generation == self._generation and m.qos > 0:
+                self.client.ack(m.mid, m.qos)
+
+    def _handle_status(self, m: _Incoming) -> None:
+        device_id = self.topics.device_of(m.topic, "status")
+        if device_id is None:
+            return
+        try:
+            decode_status(m.payload)
+        except ProtocolError as exc:
+            logger.warning("ignored a bad status from %s: %s", device_id, exc)
+            return
+        try:
+            self.store.record_device_status(device_id, m.payload.decode())
+        except Exception:
+            logger.exception("could not record the status of %s", device_id)
+
+    # -- rosters ----------------------------------------------------------------------
+
+    def publish_rosters(self, departments: set[str] | None, *, force: bool) -> int:
+        """Publish the roster of each department (all with devices if None) whose content changed."""
+        by_dept: dict[str, list[str]] = defaultdict(list)
+        for device_id, dept in self.store.device_departments().items():
+            by_dept[dept].append(device_id)
+        targets = set(by_dept) if departments is None else set(departments) & set(by_dept)
+        now = datetime.now(UTC)
+        published = 0
+        for dept in sorted(targets):
+            plan = self.plan_provider(dept, now.astimezone(TZ).date()) if self.plan_provider else None
+            roster = self.store.build_roster(dept, now=now, plan=plan)
+            digest = _content_hash(roster)
+            if not force and self._roster_hash.get(dept) == digest:
+                continue
+            roster = roster.model_copy(update={"version": self.store.bump_roster_version(dept)})
+            payload = encode(roster)
+            for device_id in by_dept[dept]:
+                self.client.publish(self.topics.roster(device_id), payload, qos=1, retain=True)
+            self._roster_hash[dept] = digest
+            published += 1
+        return published
+
+    def _status(self, state: str) -> bytes:
+        return encode(CentralStatus(state=state, version=self.version, at=datetime.now(UTC)))  # type: ignore[arg-type]
+
+
+def _content_hash(roster: Roster) -> str:
+    body = roster.model_dump_json(exclude={"version", "generated_at"})
+    return hashlib.sha256(body.encode()).hexdigest()

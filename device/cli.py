@@ -1,0 +1,80 @@
+"""``lh-device``: run the hallway terminal on a Pi, or simulate one on a PC."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from device.config import ConfigError, DeviceConfig, load_config
+from device.demo import DEMO_TAG_KEY, demo_roster, demo_tags
+
+app = typer.Typer(help="Lämna & Hämta hallway device.", no_args_is_help=True, add_completion=False)
+
+
+def _demo_help() -> str:
+    return "Demo tags: " + "; ".join(f"{uid} = {who}" for uid, who in demo_tags())
+
+
+def _load(config: Path) -> DeviceConfig:
+    try:
+        return load_config(config)
+    except ConfigError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+
+
+@app.command("check-config")
+def check_config(config: Annotated[Path, typer.Option("--config", help="device TOML file")]) -> None:
+    """Validate a config file and exit."""
+    cfg = _load(config)
+    typer.echo(f"{config}: ok (device {cfg.device_id})")
+
+
+@app.command()
+def run(
+    config: Annotated[Path, typer.Option("--config", help="device TOML file")],
+    log_level: Annotated[str, typer.Option("--log-level")] = "INFO",
+) -> None:
+    """Run the terminal with real hardware (on a Raspberry Pi)."""
+    cfg = _load(config)
+    logging.basicConfig(level=log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
+    from device.runner import run_device
+
+    run_device(cfg, simulate=False)
+
+
+@app.command(help="Simulate a terminal on a PC; commands on stdin: tap UID, wait S, quit.\n\n" + _demo_help())
+def simulate(
+    config: Annotated[Path | None, typer.Option("--config", help="device TOML; omit for the demo")] = None,
+    headless: Annotated[
+        bool, typer.Option("--headless", help="no screen: a tap checks all children")
+    ] = False,
+    broker: Annotated[str | None, typer.Option("--broker", help="override mqtt.url")] = None,
+    log_level: Annotated[str, typer.Option("--log-level")] = "WARNING",
+) -> None:
+    logging.basicConfig(
+        level=log_level.upper(), format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr
+    )
+    if config is None:
+        cfg = DeviceConfig(device_id="demo", store={"path": Path("demo-run/device-demo.sqlite3")})  # type: ignore[arg-type]
+        tag_key, seed, connect = DEMO_TAG_KEY, demo_roster(), broker is not None
+    else:
+        cfg = _load(config)
+        tag_key, seed, connect = None, None, True
+    if broker is not None:
+        cfg = cfg.model_copy(update={"mqtt": cfg.mqtt.model_copy(update={"url": broker})})
+    from device.runner import run_device
+
+    run_device(cfg, simulate=True, headless=headless, tag_key=tag_key, seed_roster=seed, connect=connect)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,151 @@
+"""The terminal's core: taps in, decisions, events committed to the outbox.
+
+Knows nothing of pygame or MQTT: the display asks it what a tag means and tells
+it what the guardian chose; it commits events durably and pokes the link.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import StrEnum
+from pathlib import Path
+
+from device.store import DeviceStore
+from protocol.messages import Actor, ActorKind, Event, EventMethod, EventType, Roster, RosterChild
+from protocol.tags import tag_digest, verify_pin
+
+logger = logging.getLogger(__name__)
+
+SYNC_FLAG = Path("/run/systemd/timesync/synchronized")
+
+
+def clock_is_synced() -> bool:
+    """systemd-timesyncd touches this file once the clock is NTP-synchronised."""
+    return SYNC_FLAG.exists()
+
+
+class TagKind(StrEnum):
+    GUARDIAN = "guardian"
+    STAFF = "staff"
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True, slots=True)
+class Identification:
+    """What a tap means on this device."""
+
+    kind: TagKind
+    digest: str
+    person_id: str | None = None
+    display_name: str | None = None
+    children: tuple[RosterChild, ...] = field(default_factory=tuple)
+
+
+class Terminal:
+    """One hallway terminal's decisions over its store and cached roster."""
+
+    def __init__(
+        self,
+        store: DeviceStore,
+        tag_key: bytes,
+        *,
+        on_recorded: Callable[[list[Event]], None] | None = None,
+        clock_synced: Callable[[], bool] = clock_is_synced,
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.store = store
+        self.tag_key = tag_key
+        self.on_recorded = on_recorded
+        self.clock_synced = clock_synced
+        self.now = now
+        self._lock = threading.Lock()
+        self._roster: Roster | None = store.roster()
+        self._index()
+
+    # -- roster -----------------------------------------------------------------------
+
+    @property
+    def roster(self) -> Roster | None:
+        return self._roster
+
+    def apply_roster(self, roster: Roster) -> None:
+        """Called by the link after the store accepted a newer roster."""
+        with self._lock:
+            self._roster = self.store.roster()
+            self._index()
+
+    def _index(self) -> None:
+        r = self._roster
+        self._by_digest: dict[str, tuple[TagKind, str, str]] = {}
+        self._children: dict[str, RosterChild] = {}
+        if r is None:
+            return
+        for g in r.guardians:
+            for d in g.tag_digests:
+                self._by_digest[d] = (TagKind.GUARDIAN, g.id, g.display_name)
+        for st in r.staff:
+            for d in st.tag_digests:
+                self._by_digest[d] = (TagKind.STAFF, st.id, st.display_name)
+        self._children = {c.id: c for c in r.children}
+
+    # -- identifying ------------------------------------------------------------------
+
+    def identify(self, uid: str) -> Identification:
+        """Who owns this tag here; unknown tags carry the digest for a technician to enrol."""
+        digest = tag_digest(self.tag_key, uid)
+        hit = self._by_digest.get(digest)
+        if hit is None:
+            logger.info("unknown tag (digest %s…)", digest[:8])
+            return Identification(TagKind.UNKNOWN, digest)
+        kind, person_id, name = hit
+        children: tuple[RosterChild, ...] = ()
+        if kind == TagKind.GUARDIAN:
+            children = tuple(c for c in self._children.values() if person_id in c.guardian_ids)
+        return Identification(kind, digest, person_id, name, children)
+
+    def staff_by_pin(self, pin: str) -> tuple[str, str] | None:
+        """(staff id, display name) whose PIN hash matches, else None."""
+        r = self._roster
+        if r is None:
+            return None
+        for st in r.staff:
+            if st.pin_hash and verify_pin(pin, st.pin_hash):
+                return st.id, st.display_name
+        return None
+
+    def status_of(self, child_id: str) -> str:
+        return self.store.presence().get(child_id, "absent")
+
+    def children(self) -> list[RosterChild]:
+        return list(self._children.values())
+
+    # -- recording --------------------------------------------------------------------
+
+    def next_type(self, child_id: str) -> EventType:
+        """A present child goes home; anyone else arrives."""
+        return EventType.CHECK_OUT if self.status_of(child_id) == "present" else EventType.CHECK_IN
+
+    def toggle(self, child_ids: Sequence[str], actor: Actor, method: EventMethod) -> list[Event]:
+        """Check each child in or out according to its status; committed before returning."""
+        return self.record([(cid, self.next_type(cid)) for cid in child_ids], actor, method)
+
+    def record(
+        self, changes: Sequence[tuple[str, EventType]], actor: Actor, method: EventMethod
+    ) -> list[Event]:
+        unknown = [cid for cid, _ in changes if cid not in self._children]
+        if unknown:
+            raise ValueError(f"child(ren) not in this department: {', '.join(unknown)}")
+        if actor.kind == ActorKind.GUARDIAN:
+            not_theirs = [cid for cid, _ in changes if actor.id not in self._children[cid].guardian_ids]
+            if not_theirs and method != EventMethod.STAFF_OVERRIDE:
+                raise ValueError("a guardian may check in or out only their own children")
+        events = self.store.record(
+            changes, actor, method, occurred_at=self.now(), clock_synced=self.clock_synced()
+        )
+        if self.on_recorded is not None:
+            self.on_recorded(events)
+        return events

@@ -1,0 +1,80 @@
+"""The simulation script: one command a line on standard input.
+
+``tap UID``, ``wait SECONDS``, ``status``, ``quit`` (the touchscreen adds
+``touch X Y`` and ``screenshot FILE.png``).  Output names ids, never people.
+"""
+
+from __future__ import annotations
+
+import shlex
+import time
+from collections.abc import Callable, Iterable
+from typing import TextIO
+
+from device.core import TagKind, Terminal
+from protocol.messages import Actor, ActorKind, EventMethod
+
+Handler = Callable[[list[str]], None]
+
+
+class ScriptError(ValueError):
+    pass
+
+
+class HeadlessTapper:
+    """Without a screen a guardian's tap checks all their children in or out."""
+
+    def __init__(self, terminal: Terminal, out: TextIO) -> None:
+        self.terminal = terminal
+        self.out = out
+
+    def tap(self, uid: str) -> None:
+        ident = self.terminal.identify(uid)
+        if ident.kind == TagKind.UNKNOWN:
+            print(f"tap: unknown tag, digest {ident.digest}", file=self.out, flush=True)
+            return
+        if ident.kind == TagKind.STAFF:
+            print(f"tap: staff {ident.person_id}", file=self.out, flush=True)
+            return
+        assert ident.person_id is not None
+        events = self.terminal.toggle(
+            [c.id for c in ident.children],
+            Actor(kind=ActorKind.GUARDIAN, id=ident.person_id),
+            EventMethod.TAG,
+        )
+        for ev in events:
+            print(f"tap: {ev.type.value} {ev.child_id} seq {ev.seq}", file=self.out, flush=True)
+
+
+def run_script(lines: Iterable[str], handlers: dict[str, Handler], out: TextIO) -> None:
+    """Run commands until ``quit`` or end of input; a bad line is reported, not fatal."""
+    for number, raw in enumerate(lines, 1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        try:
+            words = shlex.split(line)
+        except ValueError as exc:
+            print(f"line {number}: {exc}", file=out, flush=True)
+            continue
+        cmd, args = words[0], words[1:]
+        if cmd == "quit":
+            return
+        if cmd == "wait":
+            try:
+                time.sleep(float(args[0]))
+            except (IndexError, ValueError):
+                print(f"line {number}: wait SECONDS", file=out, flush=True)
+            continue
+        handler = handlers.get(cmd)
+        if handler is None:
+            print(
+                f"line {number}: unknown command {cmd!r} (known: {', '.join(sorted(handlers))}, wait, quit)",
+                file=out,
+                flush=True,
+            )
+            continue
+        try:
+            handler(args)
+        except (ScriptError, ValueError) as exc:
+            print(f"line {number}: {exc}", file=out, flush=True)

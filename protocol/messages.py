@@ -1,0 +1,199 @@
+"""Message types of protocol v1, the single source of the JSON Schemas.
+
+Every model refuses unknown keys, so a typo or a message from a newer schema is a
+clear validation error rather than silently ignored data.  Raw tag UIDs and
+personal identity numbers have no field anywhere: rosters carry keyed digests.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+
+EVENT_SCHEMA = "lh.event/1"
+ACK_SCHEMA = "lh.ack/1"
+ROSTER_SCHEMA = "lh.roster/1"
+STATUS_SCHEMA = "lh.status/1"
+
+DeviceId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$")]
+EntityId = Annotated[
+    str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")
+]
+TagDigest = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
+DisplayName = Annotated[str, StringConstraints(min_length=1, max_length=80)]
+
+
+class _Message(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=False)
+
+
+class EventType(StrEnum):
+    CHECK_IN = "check_in"
+    CHECK_OUT = "check_out"
+
+
+class EventMethod(StrEnum):
+    TAG = "tag"
+    TOUCH = "touch"
+    STAFF_OVERRIDE = "staff_override"
+
+
+class ActorKind(StrEnum):
+    GUARDIAN = "guardian"
+    STAFF = "staff"
+
+
+class Actor(_Message):
+    """Who did it: a guardian (tag or touch) or a staff member (override)."""
+
+    kind: ActorKind = Field(description="guardian or staff")
+    id: EntityId = Field(description="the guardian's or staff member's id in central")
+
+
+class Event(_Message):
+    """One check-in or check-out, as the device recorded it."""
+
+    schema_: Literal["lh.event/1"] = Field(
+        EVENT_SCHEMA, alias="schema", description="schema version"
+    )
+    event_id: uuid.UUID = Field(description="unique id; central stores each event once under it")
+    device_id: DeviceId = Field(description="the device that recorded it; must equal the topic's")
+    seq: int = Field(ge=1, description="per-device sequence number, survives restarts")
+    type: EventType = Field(description="check_in or check_out")
+    child_id: EntityId = Field(description="the child's id in central")
+    actor: Actor = Field(description="who checked the child in or out")
+    method: EventMethod = Field(description="tag, touch or staff_override")
+    occurred_at: AwareDatetime = Field(description="when it happened, RFC 3339 with UTC offset")
+    clock_synced: bool = Field(description="whether the device clock was NTP-synchronised")
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class AckStatus(StrEnum):
+    STORED = "stored"
+    DUPLICATE = "duplicate"
+    REJECTED = "rejected"
+
+
+class AckResult(_Message):
+    event_id: str = Field(description="the event's id as sent (kept as text even if malformed)")
+    status: AckStatus
+    reason: str | None = Field(None, description="why it was rejected; null otherwise")
+
+
+class Ack(_Message):
+    """Central's answer to the events it received from one device."""
+
+    schema_: Literal["lh.ack/1"] = Field(ACK_SCHEMA, alias="schema")
+    results: list[AckResult]
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class ChildStatus(StrEnum):
+    PRESENT = "present"
+    ABSENT = "absent"
+    GONE = "gone"
+
+
+class PlanNote(_Message):
+    """One reason in today's plan, e.g. ``pickup_by`` 'Mormor Eva' from an agreement."""
+
+    kind: Literal[
+        "schedule", "early_pickup", "pickup_by", "walk_home_alone", "late_dropoff", "note", "leave"
+    ]
+    time: dt.time | None = None
+    text: str | None = Field(None, max_length=200)
+    source: str | None = Field(
+        None, max_length=120, description="why: schedule, agreement by..., leave"
+    )
+
+
+class RosterPlanEntry(_Message):
+    """A child's plan for the roster's date, after agreements and leave."""
+
+    child_id: EntityId
+    arrive: dt.time | None = Field(None, description="expected drop-off, local time")
+    leave: dt.time | None = Field(None, description="expected pickup, local time")
+    on_leave: bool = False
+    pickup_by: str | None = Field(
+        None, max_length=120, description="who picks up, if not a guardian"
+    )
+    walk_home_alone_from: dt.time | None = None
+    notes: list[PlanNote] = Field(default_factory=list)
+
+
+class RosterChild(_Message):
+    id: EntityId
+    display_name: DisplayName = Field(description="first name and initial of the last name")
+    guardian_ids: list[EntityId]
+    status: ChildStatus = Field(description="present, absent (not arrived) or gone (home)")
+    status_since: AwareDatetime | None = None
+
+
+class RosterGuardian(_Message):
+    id: EntityId
+    display_name: DisplayName
+    tag_digests: list[TagDigest] = Field(description="HMAC-SHA256 of the normalised tag UIDs")
+
+
+class RosterStaff(_Message):
+    id: EntityId
+    display_name: DisplayName
+    tag_digests: list[TagDigest]
+    pin_hash: str | None = Field(None, description="pbkdf2_sha256$iterations$salt$hash, or null")
+
+
+class RosterDepartment(_Message):
+    id: EntityId
+    name: str = Field(min_length=1, max_length=120)
+
+
+class Roster(_Message):
+    """Everything a hallway device needs for its department today (retained)."""
+
+    schema_: Literal["lh.roster/1"] = Field(ROSTER_SCHEMA, alias="schema")
+    version: int = Field(ge=1, description="grows with every change of this department's roster")
+    generated_at: AwareDatetime
+    date: dt.date = Field(description="the local date today's plan is for")
+    department: RosterDepartment
+    children: list[RosterChild]
+    guardians: list[RosterGuardian]
+    staff: list[RosterStaff]
+    plan: list[RosterPlanEntry] = Field(default_factory=list)
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class DeviceStatus(_Message):
+    """A device's retained availability; the last will carries ``state: offline``."""
+
+    schema_: Literal["lh.status/1"] = Field(STATUS_SCHEMA, alias="schema")
+    state: Literal["online", "offline"]
+    boot_id: str | None = Field(None, description="tells a late will of an earlier boot apart")
+    version: str | None = None
+    outbox_depth: int | None = Field(None, ge=0)
+    rejected_count: int | None = Field(None, ge=0)
+    roster_version: int | None = None
+    at: AwareDatetime | None = None
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class CentralStatus(_Message):
+    """Central's retained availability; devices drain their outbox when it turns online."""
+
+    schema_: Literal["lh.status/1"] = Field(STATUS_SCHEMA, alias="schema")
+    state: Literal["online", "offline"]
+    version: str | None = None
+    at: AwareDatetime | None = None
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+def utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
