@@ -1,0 +1,1 @@
+"""Tests of central.rules, the pure rules engine."""
