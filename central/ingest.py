@@ -126,11 +126,11 @@ class Ingestor:
             return []
         devices = {c.event.device_id for c in candidates}
         dept_of_device = dict(
-            s.execute(select(Device.id, Device.department_id).where(Device.id.in_(devices))).tuples().all()
+            s.execute(select(Device.id, Device.department_id).where(Device.id.in_(devices))).all()
         )
         child_ids = {c.event.child_id for c in candidates}
         dept_of_child = dict(
-            s.execute(select(Child.id, Child.department_id).where(Child.id.in_(child_ids))).tuples().all()
+            s.execute(select(Child.id, Child.department_id).where(Child.id.in_(child_ids))).all()
         )
         guardian_pairs = {
             (c.event.child_id, c.event.actor.id)
@@ -142,27 +142,25 @@ class Ingestor:
             for c in candidates
             if c.event.actor.kind == ActorKind.STAFF
         }
-        ok_guardians = set()
+        ok_guardians: set[tuple[str, str]] = set()
         if guardian_pairs:
             ok_guardians = set(
-                s.execute(
+                (a, b)
+                for a, b in s.execute(
                     select(ChildGuardian.child_id, ChildGuardian.guardian_id).where(
                         tuple_(ChildGuardian.child_id, ChildGuardian.guardian_id).in_(list(guardian_pairs))
                     )
-                )
-                .tuples()
-                .all()
+                ).all()
             )
-        ok_staff = set()
+        ok_staff: set[tuple[str, str]] = set()
         if staff_pairs:
             ok_staff = set(
-                s.execute(
+                (a, b)
+                for a, b in s.execute(
                     select(StaffDepartment.staff_id, StaffDepartment.department_id).where(
                         tuple_(StaffDepartment.staff_id, StaffDepartment.department_id).in_(list(staff_pairs))
                     )
-                )
-                .tuples()
-                .all()
+                ).all()
             )
         valid = []
         for c in candidates:

@@ -146,7 +146,7 @@ class CentralStore:
 
     def device_departments(self) -> dict[str, str]:
         with self.session() as s:
-            return dict(s.execute(select(Device.id, Device.department_id)).tuples().all())
+            return dict(s.execute(select(Device.id, Device.department_id)).all())
 
     def record_device_status(self, device_id: str, payload: str) -> None:
         with self.session() as s, s.begin():
