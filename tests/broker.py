@@ -31,7 +31,9 @@ def free_port() -> int:
 
 
 def mosquitto_binary() -> str:
-    found = shutil.which("mosquitto") or ("/usr/sbin/mosquitto" if Path("/usr/sbin/mosquitto").exists() else None)
+    found = shutil.which("mosquitto") or (
+        "/usr/sbin/mosquitto" if Path("/usr/sbin/mosquitto").exists() else None
+    )
     if found is None:
         raise RuntimeError("mosquitto is not installed (apt-get install mosquitto)")
     return found
@@ -63,9 +65,8 @@ class MosquittoBroker:
 
     def start(self, timeout: float = 10.0) -> None:
         self.write_files()
-        log = open(self.log, "ab")  # noqa: SIM115 - handed to the child process
-        self.proc = subprocess.Popen([mosquitto_binary(), "-c", str(self.conf)], stdout=log, stderr=log)
-        log.close()
+        with open(self.log, "ab") as log:
+            self.proc = subprocess.Popen([mosquitto_binary(), "-c", str(self.conf)], stdout=log, stderr=log)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:

@@ -20,9 +20,7 @@ os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO_CSV = ROOT / "device" / "demo" / "demo.csv"
-EXTRA_ROWS = (
-    "manen,Månen,c-saga,Saga,Ek,g-peter,Peter Ek,070-777 77 77,peter@example.se,04EEEEEE\n"
-)
+EXTRA_ROWS = "manen,Månen,c-saga,Saga,Ek,g-peter,Peter Ek,070-777 77 77,peter@example.se,04EEEEEE\n"
 PASSWORDS = {"central": "central-pw", "monitor": "monitor-pw", "dev-a": "pw-a", "dev-b": "pw-b"}
 POSTGRES_URL = os.environ.get("LH_TEST_POSTGRES_URL")
 
@@ -50,8 +48,9 @@ def broker(tmp_path: Path) -> Iterator[MosquittoBroker]:
 def _postgres_database() -> Iterator[str]:
     assert POSTGRES_URL is not None
     name = f"lh_test_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(POSTGRES_URL.replace("postgresql://", "postgresql+psycopg://", 1),
-                          isolation_level="AUTOCOMMIT")
+    admin = create_engine(
+        POSTGRES_URL.replace("postgresql://", "postgresql+psycopg://", 1), isolation_level="AUTOCOMMIT"
+    )
     with admin.connect() as c:
         c.execute(text(f'CREATE DATABASE "{name}"'))
     base = POSTGRES_URL.rsplit("/", 1)[0]

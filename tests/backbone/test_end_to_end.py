@@ -50,7 +50,12 @@ def test_tap_is_stored_acked_and_roster_follows(seeded, broker, tmp_path: Path) 
     try:
         wait_for(lambda: app.terminal.roster is not None, 10)
         assert {c.id for c in app.terminal.roster.children} == {
-            "c-alva", "c-noah", "c-elsa", "c-omar", "c-ines", "c-liam"
+            "c-alva",
+            "c-noah",
+            "c-elsa",
+            "c-omar",
+            "c-ines",
+            "c-liam",
         }, "dev-a must get solen's children only"
         first_version = app.terminal.roster.version
         ident = app.terminal.identify("04A1B2C3")
