@@ -16,6 +16,7 @@ from central.rules import (
     ScheduleConflictError,
     ScheduleError,
     ScheduleHistory,
+    Week,
     check_notice,
     make_week,
     schedule_on,
@@ -93,7 +94,7 @@ def test_cycle_index_counts_whole_weeks_from_the_start_monday(schedule: Schedule
 
 @FAST
 @given(weeks, weeks, dates, st.integers(1, 200))
-def test_validity_boundary(old_week, new_week, start: dt.date, gap: int) -> None:  # type: ignore[no-untyped-def]
+def test_validity_boundary(old_week: Week, new_week: Week, start: dt.date, gap: int) -> None:
     old = Schedule("c1", start, (old_week,), schedule_id="old")
     new = Schedule("c1", start + dt.timedelta(days=gap), (new_week,), schedule_id="new")
     history = ScheduleHistory([new, old])
