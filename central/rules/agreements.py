@@ -8,7 +8,7 @@ free-text note.  Each agreement keeps who created it, so the plan can say why.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 from central.rules.errors import AgreementError
@@ -72,6 +72,7 @@ class Agreement:
     time: dt.time | None = None
     person: Person | None = None
     text: str | None = None
+    _source: str = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         kind = AgreementKind(self.kind)  # accepts the plain string from a database row
@@ -84,11 +85,12 @@ class Agreement:
             raise AgreementError("a pickup_by agreement needs the name of the person picking up")
         if kind is AgreementKind.NOTE and not (self.text or "").strip():
             raise AgreementError("a note agreement needs its text")
+        object.__setattr__(self, "_source", f"agreement by guardian {self.created_by.display_name}")
 
     @property
     def source(self) -> str:
         """How a plan names this agreement as a reason."""
-        return f"agreement by guardian {self.created_by.display_name}"
+        return self._source
 
     def covers(self, day: dt.date) -> bool:
         """Whether the agreement applies on ``day``."""

@@ -88,39 +88,84 @@ def _child_deviations(
     if entry is not None and entry.expected and not present and entry.arrive is not None:
         due = to_instant(day, entry.arrive, tz=tz) + arrive_grace
         if now >= due:
-            out.append(Deviation(DeviationKind.NOT_ARRIVED, child_id,
-                                 f"expected at {entry.arrive:%H:%M}, not checked in",
-                                 expected=entry.arrive, since=due))
+            out.append(
+                Deviation(
+                    DeviationKind.NOT_ARRIVED,
+                    child_id,
+                    f"expected at {entry.arrive:%H:%M}, not checked in",
+                    expected=entry.arrive,
+                    since=due,
+                )
+            )
     if open_now is not None and entry is not None and not entry.on_leave and entry.leave is not None:
         due = to_instant(day, entry.leave, end=True, tz=tz) + leave_grace
         if now >= due:
-            out.append(Deviation(DeviationKind.NOT_PICKED_UP, child_id,
-                                 f"planned pickup {entry.leave:%H:%M}, still checked in",
-                                 expected=entry.leave, since=due, event_ids=open_now.event_ids))
+            out.append(
+                Deviation(
+                    DeviationKind.NOT_PICKED_UP,
+                    child_id,
+                    f"planned pickup {entry.leave:%H:%M}, still checked in",
+                    expected=entry.leave,
+                    since=due,
+                    event_ids=open_now.event_ids,
+                )
+            )
     if present and entry is not None and entry.on_leave:
-        out.append(Deviation(DeviationKind.PRESENT_ON_LEAVE, child_id, "checked in on a leave day",
-                             since=present[0].start, event_ids=present[0].event_ids))
+        out.append(
+            Deviation(
+                DeviationKind.PRESENT_ON_LEAVE,
+                child_id,
+                "checked in on a leave day",
+                since=present[0].start,
+                event_ids=present[0].event_ids,
+            )
+        )
     if present and (entry is None or (not entry.on_leave and entry.arrive is None and entry.leave is None)):
-        out.append(Deviation(DeviationKind.PRESENT_WITHOUT_SCHEDULE, child_id,
-                             "checked in without a schedule for the day",
-                             since=present[0].start, event_ids=present[0].event_ids))
+        out.append(
+            Deviation(
+                DeviationKind.PRESENT_WITHOUT_SCHEDULE,
+                child_id,
+                "checked in without a schedule for the day",
+                since=present[0].start,
+                event_ids=present[0].event_ids,
+            )
+        )
     closing = to_instant(day, closing_time, tz=tz)
     if open_now is not None and now >= closing:
         verb = "closed automatically" if auto_close else "still open"
-        out.append(Deviation(DeviationKind.NOT_CHECKED_OUT, child_id,
-                             f"not checked out at closing time {closing_time:%H:%M}; {verb}",
-                             expected=closing_time, since=closing, event_ids=open_now.event_ids,
-                             auto_closed=auto_close))
+        out.append(
+            Deviation(
+                DeviationKind.NOT_CHECKED_OUT,
+                child_id,
+                f"not checked out at closing time {closing_time:%H:%M}; {verb}",
+                expected=closing_time,
+                since=closing,
+                event_ids=open_now.event_ids,
+                auto_closed=auto_close,
+            )
+        )
     for iv in intervals:
         if iv.is_anomaly:
-            out.append(Deviation(DeviationKind.CHECK_OUT_WITHOUT_CHECK_IN, child_id,
-                                 "checked out without being checked in", since=iv.start,
-                                 event_ids=iv.event_ids))
+            out.append(
+                Deviation(
+                    DeviationKind.CHECK_OUT_WITHOUT_CHECK_IN,
+                    child_id,
+                    "checked out without being checked in",
+                    since=iv.start,
+                    event_ids=iv.event_ids,
+                )
+            )
     for event in events:
         if not event.clock_synced:
-            out.append(Deviation(DeviationKind.CLOCK_UNSYNCED, child_id,
-                                 f"{event.type} recorded while the device clock was not synchronised",
-                                 since=event.occurred_at.astimezone(UTC), event_ids=(event.event_id,)))
+            out.append(
+                Deviation(
+                    DeviationKind.CLOCK_UNSYNCED,
+                    child_id,
+                    f"{event.type} recorded while the device clock was not synchronised",
+                    since=event.occurred_at.astimezone(UTC),
+                    event_ids=(event.event_id,),
+                )
+            )
     return out
 
 
@@ -151,11 +196,21 @@ def deviations(
     child_ids = entries.keys() | presence_by_child.keys() | events_by_child.keys()
     found: list[Deviation] = []
     for child_id in child_ids:
-        found.extend(_child_deviations(
-            child_id, entries.get(child_id), day, presence_by_child.get(child_id, ()),
-            events_by_child.get(child_id, ()), now, closing_time, arrive_grace, leave_grace,
-            auto_close, tz,
-        ))
+        found.extend(
+            _child_deviations(
+                child_id,
+                entries.get(child_id),
+                day,
+                presence_by_child.get(child_id, ()),
+                events_by_child.get(child_id, ()),
+                now,
+                closing_time,
+                arrive_grace,
+                leave_grace,
+                auto_close,
+                tz,
+            )
+        )
     epoch = dt.datetime.min.replace(tzinfo=UTC)
     found.sort(key=lambda d: (d.child_id, _KIND_ORDER[d.kind], d.since or epoch, d.event_ids))
     return found

@@ -107,28 +107,43 @@ def plan_for_child(
     ``schedules`` may be a plain iterable (scanned once) or a prebuilt :class:`ScheduleHistory`.
     """
     schedule, times = _scheduled(schedules, date)
-    on_leave = sorted((lv for lv in leaves if lv.covers(date)), key=lambda lv: lv.leave_id)
+    on_leave = [lv for lv in leaves if lv.covers(date)]
     if on_leave:
-        return PlanEntry(child_id, date, None, None, True, None, None,
-                         tuple(_leave_note(lv) for lv in on_leave), times)
+        if len(on_leave) > 1:
+            on_leave.sort(key=lambda lv: lv.leave_id)
+        return PlanEntry(
+            child_id, date, None, None, True, None, None, tuple(_leave_note(lv) for lv in on_leave), times
+        )
 
     notes: list[PlanNote] = []
     arrive = leave = None
     if schedule is not None and times is not None:
         arrive, leave = times.arrive, times.leave
-        notes.append(PlanNote(kind="schedule", source=schedule.source,
-                              text=f"{times.arrive:%H:%M}–{times.leave:%H:%M}"))
+        notes.append(PlanNote(kind="schedule", source=schedule.source, text=times.label))
 
-    todays = sorted((a for a in agreements if a.covers(date)), key=_agreement_order)
-    early = [a.time for a in todays if a.kind is AgreementKind.EARLY_PICKUP and a.time is not None]
-    late = [a.time for a in todays if a.kind is AgreementKind.LATE_DROPOFF and a.time is not None]
-    alone = [a.time for a in todays if a.kind is AgreementKind.WALK_HOME_ALONE and a.time is not None]
-    pickers = [a.person.display for a in todays if a.kind is AgreementKind.PICKUP_BY and a.person]
-    if early:
-        leave = min(early)
-    if late:
-        arrive = max(late)
-    notes.extend(_agreement_note(a) for a in todays)
+    # One pass, sorting only when needed: this runs for every child of every department.
+    todays = [a for a in agreements if a.covers(date)]
+    if len(todays) > 1:
+        todays.sort(key=_agreement_order)
+    early: dt.time | None = None
+    late: dt.time | None = None
+    alone: dt.time | None = None
+    pickers: list[str] = []
+    for a in todays:
+        kind, at = a.kind, a.time
+        if kind is AgreementKind.EARLY_PICKUP and at is not None:
+            early = at if early is None else min(early, at)
+        elif kind is AgreementKind.LATE_DROPOFF and at is not None:
+            late = at if late is None else max(late, at)
+        elif kind is AgreementKind.WALK_HOME_ALONE and at is not None:
+            alone = at if alone is None else max(alone, at)
+        elif kind is AgreementKind.PICKUP_BY and a.person is not None:
+            pickers.append(a.person.display)
+        notes.append(_agreement_note(a))
+    if early is not None:
+        leave = early
+    if late is not None:
+        arrive = late
     return PlanEntry(
         child_id=child_id,
         date=date,
@@ -136,7 +151,7 @@ def plan_for_child(
         leave=leave,
         on_leave=False,
         pickup_by=" / ".join(dict.fromkeys(pickers)) or None,
-        walk_home_alone_from=max(alone) if alone else None,
+        walk_home_alone_from=alone,
         notes=tuple(notes),
         scheduled=times,
     )

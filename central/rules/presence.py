@@ -77,8 +77,12 @@ class Interval:
 
 
 def _order(event: PresenceEvent) -> tuple[dt.datetime, int, str, bool]:
-    return (event.occurred_at.astimezone(UTC), 0 if event.type == "check_in" else 1,
-            event.event_id, event.clock_synced)
+    return (
+        event.occurred_at.astimezone(UTC),
+        0 if event.type == "check_in" else 1,
+        event.event_id,
+        event.clock_synced,
+    )
 
 
 def presence_intervals(
@@ -107,8 +111,11 @@ def presence_intervals(
                 flags |= unsynced | {IntervalFlag.REPEATED_CHECK_IN}
                 ids.append(event.event_id)
         elif start is None:
-            intervals.append(Interval(at, at, frozenset(unsynced | {IntervalFlag.CHECK_OUT_WITHOUT_CHECK_IN}),
-                                      (event.event_id,)))
+            intervals.append(
+                Interval(
+                    at, at, frozenset(unsynced | {IntervalFlag.CHECK_OUT_WITHOUT_CHECK_IN}), (event.event_id,)
+                )
+            )
         else:
             intervals.append(Interval(start, at, frozenset(flags | unsynced), (*ids, event.event_id)))
             start = None

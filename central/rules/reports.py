@@ -153,8 +153,9 @@ def monthly_hours(
     tz: dt.tzinfo = STOCKHOLM,
 ) -> MonthlyHoursRow:
     """Scheduled, planned and attended hours of one child in one month."""
-    rows = daily_hours_for_month(child_id, year, month, schedules, agreements, leaves, events,
-                                 closing_time, tz=tz)
+    rows = daily_hours_for_month(
+        child_id, year, month, schedules, agreements, leaves, events, closing_time, tz=tz
+    )
     return sum_month(child_id, year, month, rows)
 
 

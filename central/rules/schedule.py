@@ -30,6 +30,8 @@ class DayTimes:
 
     arrive: dt.time
     leave: dt.time
+    label: str = field(init=False, repr=False, compare=False)
+    """"07:30–16:00", built once: plans show it for every child every day."""
 
     def __post_init__(self) -> None:
         if self.arrive.tzinfo is not None or self.leave.tzinfo is not None:
@@ -38,14 +40,22 @@ class DayTimes:
             raise ScheduleError(
                 f"the leave time {self.leave:%H:%M} must be after the arrive time {self.arrive:%H:%M}"
             )
+        object.__setattr__(self, "label", f"{self.arrive:%H:%M}–{self.leave:%H:%M}")
 
     def hours_on(self, day: dt.date, *, tz: dt.tzinfo = STOCKHOLM) -> dt.timedelta:
         """Real time from arrive to leave on ``day`` (differs from the wall span only on DST days)."""
         return span(day, self.arrive, self.leave, tz=tz)
 
 
-Week = tuple[DayTimes | None, DayTimes | None, DayTimes | None, DayTimes | None,
-             DayTimes | None, DayTimes | None, DayTimes | None]
+Week = tuple[
+    DayTimes | None,
+    DayTimes | None,
+    DayTimes | None,
+    DayTimes | None,
+    DayTimes | None,
+    DayTimes | None,
+    DayTimes | None,
+]
 """Monday..Sunday; ``None`` for a day without care."""
 
 
@@ -77,6 +87,7 @@ class Schedule:
     cycle_start: dt.date | None = None
     schedule_id: str | None = None
     _anchor: dt.date = field(init=False, repr=False, compare=False)
+    _source: str = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if not self.weeks:
@@ -88,6 +99,7 @@ class Schedule:
                 if times is not None and not isinstance(times, DayTimes):
                     raise ScheduleError(f"week {number}, {WEEKDAY_NAMES[weekday]}: expected DayTimes or None")
         object.__setattr__(self, "_anchor", monday_of(self.cycle_start or self.valid_from))
+        object.__setattr__(self, "_source", f"schedule {self.valid_from.isoformat()}")
 
     @classmethod
     def weekly(
@@ -109,7 +121,7 @@ class Schedule:
     @property
     def source(self) -> str:
         """How a plan names this schedule as the reason for its times."""
-        return f"schedule {self.valid_from.isoformat()}"
+        return self._source
 
     def week_index(self, day: dt.date) -> int:
         """Which week of the cycle ``day`` falls in, 0-based; counts back too for days before the start."""
@@ -190,4 +202,3 @@ def check_notice(valid_from: dt.date, today: dt.date, min_days_ahead: int) -> No
             f"a new schedule must start at least {min_days_ahead} days ahead: "
             f"the earliest start date is {earliest.isoformat()}, not {valid_from.isoformat()}"
         )
-
