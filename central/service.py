@@ -35,7 +35,7 @@ from protocol.topics import Topics
 logger = logging.getLogger(__name__)
 
 SESSION_EXPIRY_S = 24 * 3600
-RECEIVE_MAXIMUM = 1000
+RECEIVE_MAXIMUM = 5000
 PlanProvider = Callable[[str, date], list[RosterPlanEntry]]
 
 
@@ -83,8 +83,8 @@ class CentralService:
         tls_ca: str | None = None,
         tls_cert: str | None = None,
         tls_key: str | None = None,
-        batch_max: int = 500,
-        batch_wait_s: float = 0.02,
+        batch_max: int = 2000,
+        batch_wait_s: float = 0.05,
         refresh_s: float = 15.0,
         plan_provider: PlanProvider | None = None,
         version: str = "0",
@@ -106,6 +106,9 @@ class CentralService:
         self._roster_hash: dict[str, str] = {}
         self._roster_day: date | None = None
         self._wanted_full_publish = threading.Event()
+        self._dirty: set[str] = set()
+        self._last_roster_publish = 0.0
+        self.roster_min_interval_s = 1.0
         self.stats: dict[str, int] = defaultdict(int)
 
         c = mqtt.Client(
@@ -209,6 +212,19 @@ class CentralService:
             if batch:
                 self._handle(batch)
             now = time.monotonic()
+            # Rosters follow changes within roster_min_interval_s; under load one
+            # rebuild covers many batches.  Each is built after the commit it
+            # reflects, so a device never sees a roster older than an ack.
+            if self._dirty and (
+                self._queue.empty() or now - self._last_roster_publish > self.roster_min_interval_s
+            ):
+                dirty, self._dirty = self._dirty, set()
+                self._last_roster_publish = now
+                try:
+                    self.publish_rosters(dirty, force=False)
+                except Exception:
+                    logger.exception("roster publish failed; the periodic refresh will retry")
+                    self._dirty |= dirty
             today = datetime.now(TZ).date()
             due = now - last_refresh > self.refresh_s or today != self._roster_day
             if self._connected.is_set() and (due or self._wanted_full_publish.is_set()):
@@ -242,15 +258,12 @@ class CentralService:
         self.stats["duplicates"] += outcome.duplicates
         self.stats["rejected"] += outcome.rejected
         self.stats["dead_letters"] += outcome.dead_letters
-        if outcome.changed_departments:
-            try:
-                self.publish_rosters(outcome.changed_departments, force=False)
-            except Exception:
-                logger.exception("roster publish failed; the periodic refresh will retry")
+        self._dirty |= outcome.changed_departments
         for device_id, results in outcome.acks.items():
             for i in range(0, len(results), 1000):
                 ack = Ack(results=results[i : i + 1000])
                 self.client.publish(self.topics.acks(device_id), encode(ack), qos=1)
+                self.stats["acked"] += len(ack.results)
         for m in batch:
             if m.generation == self._generation and m.qos > 0:
                 self.client.ack(m.mid, m.qos)
