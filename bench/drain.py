@@ -16,12 +16,12 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import ROOT, Counter, raw_client, seed, wait_until  # noqa: E402
+from _common import ROOT, Counter, raw_client, seed, wait_until
 
-from device.mqtt import DeviceLink  # noqa: E402
-from device.store import DeviceStore  # noqa: E402
-from protocol.messages import Actor, ActorKind, EventMethod, EventType  # noqa: E402
-from tests.broker import MosquittoBroker  # noqa: E402
+from device.mqtt import DeviceLink
+from device.store import DeviceStore
+from protocol.messages import Actor, ActorKind, EventMethod, EventType
+from tests.broker import MosquittoBroker
 
 N = 10_000
 DEVICE = "bench-0"
