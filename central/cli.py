@@ -23,7 +23,7 @@ key_app = typer.Typer(help="The site's tag digest key.", no_args_is_help=True)
 app.add_typer(device_app, name="device")
 app.add_typer(key_app, name="tag-key")
 console = Console()
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True, highlight=False)
 
 DbOpt = Annotated[
     str, typer.Option("--db", envvar="LH_DB_URL", help="database URL: sqlite:///FILE or postgresql://...")
