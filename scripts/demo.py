@@ -72,16 +72,28 @@ def main() -> None:
         assert key is not None
         with store.session() as s, s.begin():
             if s.get(Staff, DEMO_STAFF["id"]) is None:
-                s.add(Staff(id=DEMO_STAFF["id"], name=DEMO_STAFF["name"], pin_hash=hash_pin(DEMO_STAFF["pin"])))
+                s.add(
+                    Staff(id=DEMO_STAFF["id"], name=DEMO_STAFF["name"], pin_hash=hash_pin(DEMO_STAFF["pin"]))
+                )
                 s.flush()
                 s.add(StaffDepartment(staff_id=DEMO_STAFF["id"], department_id="solen"))
                 from datetime import UTC, datetime
 
-                s.add(Tag(digest=tag_digest(key, DEMO_STAFF["tag"]), owner_kind="staff",
-                          owner_id=DEMO_STAFF["id"], created_at=datetime.now(UTC)))
+                s.add(
+                    Tag(
+                        digest=tag_digest(key, DEMO_STAFF["tag"]),
+                        owner_kind="staff",
+                        owner_id=DEMO_STAFF["id"],
+                        created_at=datetime.now(UTC),
+                    )
+                )
         store.close()
-        subprocess.run([BIN / "lh-central", "device", "add", DEVICE, "--department", "solen", "--db", db], check=True)
-        subprocess.run([BIN / "lh-central", "tag-key", "export", str(RUN / "tag.key"), "--db", db], check=True)
+        subprocess.run(
+            [BIN / "lh-central", "device", "add", DEVICE, "--department", "solen", "--db", db], check=True
+        )
+        subprocess.run(
+            [BIN / "lh-central", "tag-key", "export", str(RUN / "tag.key"), "--db", db], check=True
+        )
         pw = RUN / f"{DEVICE}.password"
         pw.write_text(secrets[DEVICE])
         os.chmod(pw, 0o600)
@@ -95,9 +107,18 @@ def main() -> None:
         say("central: lh-central serve")
         with open(RUN / "central.log", "ab") as log:
             central = subprocess.Popen(
-                [BIN / "lh-central", "serve", "--db", db, "--broker", f"mqtt://central@127.0.0.1:{broker.port}",
-                 "--password-file", str(central_pw)],
-                stdout=log, stderr=log,
+                [
+                    BIN / "lh-central",
+                    "serve",
+                    "--db",
+                    db,
+                    "--broker",
+                    f"mqtt://central@127.0.0.1:{broker.port}",
+                    "--password-file",
+                    str(central_pw),
+                ],
+                stdout=log,
+                stderr=log,
             )
         time.sleep(2.0)
         say(f"device {DEVICE}: lh-device simulate --config {cfg.relative_to(ROOT)}")
@@ -114,8 +135,10 @@ def main() -> None:
         store = CentralStore(db, run_migrations=False)
         with store.session() as s:
             for ev in s.query(EventRow).order_by(EventRow.device_id, EventRow.seq):
-                print(f"  {ev.device_id} seq {ev.seq:>3} {ev.type:<9} {ev.child_id:<8} by {ev.actor_kind} "
-                      f"{ev.actor_id} at {ev.occurred_at:%H:%M:%S}Z")
+                print(
+                    f"  {ev.device_id} seq {ev.seq:>3} {ev.type:<9} {ev.child_id:<8} by {ev.actor_kind} "
+                    f"{ev.actor_id} at {ev.occurred_at:%H:%M:%S}Z"
+                )
         for d in store.devices():
             print(f"  device {d.id} ({d.department_id}) last status: {d.last_status}")
         store.close()
