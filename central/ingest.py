@@ -252,14 +252,14 @@ class Ingestor:
                 p.child_id: p for p in s.scalars(select(Presence).where(Presence.child_id.in_(list(latest))))
             }
             for cid, r in latest.items():
-                status = "present" if r["type"] == EventType.CHECK_IN.value else "gone"
+                new_status = "present" if r["type"] == EventType.CHECK_IN.value else "gone"
                 p = existing.get(cid)
                 if p is None:
                     s.add(
-                        Presence(child_id=cid, status=status, since=r["occurred_at"], event_id=r["event_id"])
+                        Presence(child_id=cid, status=new_status, since=r["occurred_at"], event_id=r["event_id"])
                     )
                 elif (r["occurred_at"], r["event_id"]) > (p.since, p.event_id):
-                    p.status, p.since, p.event_id = status, r["occurred_at"], r["event_id"]
+                    p.status, p.since, p.event_id = new_status, r["occurred_at"], r["event_id"]
             depts = s.execute(select(Child.department_id).where(Child.id.in_(list(latest)))).scalars()
             out.changed_departments.update(depts)
 

@@ -19,7 +19,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import unquote, urlsplit
 
 import paho.mqtt.client as mqtt
@@ -187,7 +187,7 @@ class CentralService:
             logger.warning("central disconnected: %s", rc)
 
     def _on_message(self, _c: mqtt.Client, _u: Any, msg: mqtt.MQTTMessage) -> None:
-        self._queue.put(_Incoming(self._generation, msg.mid, msg.qos, msg.topic, msg.payload))
+        self._queue.put(_Incoming(self._generation, msg.mid, msg.qos, msg.topic, bytes(msg.payload)))
 
     # -- the worker -------------------------------------------------------------------
 
@@ -306,8 +306,8 @@ class CentralService:
             published += 1
         return published
 
-    def _status(self, state: str) -> bytes:
-        return encode(CentralStatus(state=state, version=self.version, at=datetime.now(UTC)))  # type: ignore[arg-type]
+    def _status(self, state: Literal["online", "offline"]) -> bytes:
+        return encode(CentralStatus(state=state, version=self.version, at=datetime.now(UTC)))
 
 
 def _content_hash(roster: Roster) -> str:

@@ -62,8 +62,8 @@ class DeviceConfig(_Section):
     handover_mode: Literal["self_service", "staff_confirmed"] = Field(
         "self_service", description="whether a guardian's tap decides or staff confirm the handover"
     )
-    mqtt: MqttConfig = Field(default_factory=MqttConfig)  # type: ignore[arg-type]
-    store: StoreConfig = Field(default_factory=StoreConfig)  # type: ignore[arg-type]
+    mqtt: MqttConfig = Field(default_factory=MqttConfig)
+    store: StoreConfig = Field(default_factory=StoreConfig)
     hardware: dict[str, Any] = Field(
         default_factory=dict, description="reader and feedback; see docs/hardware.md"
     )

@@ -77,19 +77,19 @@ def _decode(model: type[BaseModel], payload: bytes | str) -> Any:
 
 
 def decode_ack(payload: bytes | str) -> Ack:
-    return _decode(Ack, payload)  # type: ignore[no-any-return]
+    return _decode(Ack, payload)
 
 
 def decode_roster(payload: bytes | str) -> Roster:
-    return _decode(Roster, payload)  # type: ignore[no-any-return]
+    return _decode(Roster, payload)
 
 
 def decode_status(payload: bytes | str) -> DeviceStatus:
-    return _decode(DeviceStatus, payload)  # type: ignore[no-any-return]
+    return _decode(DeviceStatus, payload)
 
 
 def decode_central_status(payload: bytes | str) -> CentralStatus:
-    return _decode(CentralStatus, payload)  # type: ignore[no-any-return]
+    return _decode(CentralStatus, payload)
 
 
 _EVENTS = TypeAdapter(list[Event])

@@ -10,14 +10,14 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Annotated, Final, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
-EVENT_SCHEMA = "lh.event/1"
-ACK_SCHEMA = "lh.ack/1"
-ROSTER_SCHEMA = "lh.roster/1"
-STATUS_SCHEMA = "lh.status/1"
+EVENT_SCHEMA: Final = "lh.event/1"
+ACK_SCHEMA: Final = "lh.ack/1"
+ROSTER_SCHEMA: Final = "lh.roster/1"
+STATUS_SCHEMA: Final = "lh.status/1"
 
 DeviceId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$")]
 EntityId = Annotated[

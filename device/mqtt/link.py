@@ -22,7 +22,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 import paho.mqtt.client as mqtt
@@ -185,11 +185,11 @@ class DeviceLink:
     def _on_message(self, _c: mqtt.Client, _u: Any, msg: mqtt.MQTTMessage) -> None:
         try:
             if msg.topic == self.topics.acks(self.device_id):
-                self._handle_ack(msg.payload)
+                self._handle_ack(bytes(msg.payload))
             elif msg.topic == self.topics.roster(self.device_id):
-                self._handle_roster(msg.payload)
+                self._handle_roster(bytes(msg.payload))
             elif msg.topic == self.topics.central_status:
-                self._handle_central_status(msg.payload)
+                self._handle_central_status(bytes(msg.payload))
         except ProtocolError as exc:
             self.state.last_error = f"bad message on {msg.topic}: {exc}"
             logger.error("ignored a bad message on %s: %s", msg.topic, exc)
@@ -287,11 +287,11 @@ class DeviceLink:
 
     # -- status -----------------------------------------------------------------------
 
-    def _status_payload(self, state: str) -> bytes:
+    def _status_payload(self, state: Literal["online", "offline"]) -> bytes:
         online = state == "online"
         return encode(
             DeviceStatus(
-                state=state,  # type: ignore[arg-type]
+                state=state,
                 boot_id=self.boot_id,
                 version=self.version,
                 outbox_depth=self.store.depth() if online else None,
