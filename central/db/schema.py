@@ -6,10 +6,13 @@ never stored: only their keyed digests (see :mod:`protocol.tags`).
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime, time
+from typing import Any
 
 from sqlalchemy import (
+    JSON,
     Boolean,
+    Date,
     ForeignKey,
     Index,
     Integer,
@@ -17,6 +20,8 @@ from sqlalchemy import (
     MetaData,
     String,
     Text,
+    Time,
+    UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -182,3 +187,115 @@ class SiteSecret(Base):
 
     name: Mapped[str] = mapped_column(String(40), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
+
+
+# -- issue 4: units, plans, absences, audit -------------------------------------------
+
+
+class Unit(Base):
+    """An enhet (a preschool or a school's fritidshem) and the features its municipality switched on.
+
+    ``departments.unit_id`` names the unit a department belongs to; a department without a
+    unit gets the defaults below.
+    """
+
+    __tablename__ = "units"
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    kind: Mapped[str] = mapped_column(String(20), default="preschool")
+    """``preschool`` (förskola) or ``fritidshem``."""
+    absence_reporting: Mapped[bool] = mapped_column(Boolean, default=False)
+    contact_editing: Mapped[bool] = mapped_column(Boolean, default=True)
+    handover_mode: Mapped[str] = mapped_column(String(20), default="self_service")
+    """``self_service`` (the guardian's tap is enough) or ``staff_confirmed``."""
+    min_days_ahead: Mapped[int] = mapped_column(Integer, default=0)
+    """Notice, in days, a new schedule needs before it takes effect."""
+    closing_time: Mapped[time] = mapped_column(Time, default=time(18, 0))
+
+
+class ScheduleRow(Base):
+    """A schema or fleroveckorsschema; ``weeks`` is ``[[["07:30", "16:00"] | null] * 7, ...]``."""
+
+    __tablename__ = "schedules"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    child_id: Mapped[str] = mapped_column(ForeignKey("children.id", ondelete="CASCADE"))
+    valid_from: Mapped[date] = mapped_column(Date)
+    cycle_start: Mapped[date | None] = mapped_column(Date, default=None)
+    weeks: Mapped[list[Any]] = mapped_column(JSON)
+    created_by: Mapped[str | None] = mapped_column(ID, default=None)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    __table_args__ = (UniqueConstraint("child_id", "valid_from", name="uq_schedules_child_valid_from"),)
+
+
+class AgreementRow(Base):
+    """An avtal; ``weekdays`` (0 = Monday) narrows ``first``..``last`` to recurring days."""
+
+    __tablename__ = "agreements"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    child_id: Mapped[str] = mapped_column(ForeignKey("children.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(20))
+    first: Mapped[date] = mapped_column(Date)
+    last: Mapped[date] = mapped_column(Date)
+    weekdays: Mapped[list[int] | None] = mapped_column(JSON, default=None)
+    time: Mapped[time | None] = mapped_column(Time, default=None)
+    person_name: Mapped[str | None] = mapped_column(String(120), default=None)
+    person_relation: Mapped[str | None] = mapped_column(String(60), default=None)
+    person_phone: Mapped[str | None] = mapped_column(String(40), default=None)
+    text: Mapped[str | None] = mapped_column(String(200), default=None)
+    created_by: Mapped[str] = mapped_column(ID)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    __table_args__ = (Index("ix_agreements_child_last", "child_id", "last"),)
+
+
+class LeaveRow(Base):
+    """A ledighet: one day, a range, or recurring weekdays within a range."""
+
+    __tablename__ = "leaves"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    child_id: Mapped[str] = mapped_column(ForeignKey("children.id", ondelete="CASCADE"))
+    first: Mapped[date] = mapped_column(Date)
+    last: Mapped[date] = mapped_column(Date)
+    weekdays: Mapped[list[int] | None] = mapped_column(JSON, default=None)
+    text: Mapped[str | None] = mapped_column(String(200), default=None)
+    created_by: Mapped[str | None] = mapped_column(ID, default=None)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    __table_args__ = (Index("ix_leaves_child_last", "child_id", "last"),)
+
+
+class AbsenceRow(Base):
+    """A frånvaro (sickness etc.) reported by a guardian, where the unit has it switched on."""
+
+    __tablename__ = "absences"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    child_id: Mapped[str] = mapped_column(ForeignKey("children.id", ondelete="CASCADE"))
+    day: Mapped[date] = mapped_column(Date)
+    reason: Mapped[str | None] = mapped_column(String(200), default=None)
+    created_by: Mapped[str] = mapped_column(ID)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    __table_args__ = (Index("ix_absences_child_day", "child_id", "day"),)
+
+
+class AuditRow(Base):
+    """Who changed what, when and why; ``before``/``after`` are JSON snapshots (no personnummer)."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    actor_role: Mapped[str] = mapped_column(String(10))
+    actor_id: Mapped[str] = mapped_column(ID)
+    action: Mapped[str] = mapped_column(String(40))
+    entity: Mapped[str] = mapped_column(String(20))
+    entity_id: Mapped[str] = mapped_column(String(64))
+    before: Mapped[Any | None] = mapped_column(JSON, default=None)
+    after: Mapped[Any | None] = mapped_column(JSON, default=None)
+    reason: Mapped[str | None] = mapped_column(Text, default=None)
