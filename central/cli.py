@@ -164,6 +164,7 @@ def serve(
 ) -> None:
     """Subscribe to all devices' events, store them once, ack them, publish rosters."""
     from central import __version__
+    from central.planning import PlanProvider
     from central.service import BrokerURL, CentralService
     from protocol.topics import Topics
 
@@ -183,6 +184,7 @@ def serve(
         client_id=client_id,
         topics=Topics(topic_prefix),
         tls_ca=str(tls_ca) if tls_ca else None,
+        plan_provider=PlanProvider(store),
         version=__version__,
     )
     done = threading.Event()
