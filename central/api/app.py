@@ -1,0 +1,68 @@
+"""The FastAPI application: routers per audience and errors turned into clear 4xx answers."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import IntegrityError
+
+from central import __version__
+from central.api import admin, guardians, staff
+from central.api.deps import ApiContext
+from central.auth import Authenticator
+from central.notify import LoggingNotifier, Notifier
+from central.planning.changes import ChangeError
+from central.rules import RuleError, ScheduleConflictError
+from central.store import CentralStore, StoreError
+
+
+def _rule_error(_r: Request, exc: Exception) -> JSONResponse:
+    status = 409 if isinstance(exc, ScheduleConflictError) else 422
+    return JSONResponse({"detail": str(exc)}, status_code=status)
+
+
+def _change_error(_r: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, ChangeError)
+    detail = "forbidden" if exc.status == 403 and not str(exc) else str(exc)
+    return JSONResponse({"detail": detail}, status_code=exc.status)
+
+
+def _store_error(_r: Request, exc: Exception) -> JSONResponse:
+    return JSONResponse({"detail": str(exc)}, status_code=422)
+
+
+def _integrity_error(_r: Request, _exc: Exception) -> JSONResponse:
+    return JSONResponse(
+        {"detail": "the change conflicts with stored data; nothing was changed"}, status_code=409
+    )
+
+
+def create_app(
+    store: CentralStore,
+    authenticator: Authenticator,
+    *,
+    notifier: Notifier | None = None,
+    on_change: Callable[[str | None], None] | None = None,
+    clock: Callable[[], dt.datetime] | None = None,
+) -> FastAPI:
+    """The API over ``store``; ``on_change(department_id)`` is called after every plan change."""
+    app = FastAPI(
+        title="Lämna & Hämta central API",
+        version=__version__,
+        description="Guardians, staff and administrators. See docs/api.md.",
+    )
+    ctx = ApiContext(store, authenticator, notifier or LoggingNotifier(), on_change)
+    if clock is not None:
+        ctx.clock = clock
+    app.state.ctx = ctx
+    app.add_exception_handler(RuleError, _rule_error)
+    app.add_exception_handler(ChangeError, _change_error)
+    app.add_exception_handler(StoreError, _store_error)
+    app.add_exception_handler(IntegrityError, _integrity_error)
+    app.include_router(guardians.router)
+    app.include_router(staff.router)
+    app.include_router(admin.router)
+    return app

@@ -1,0 +1,139 @@
+"""FastAPI dependencies: the app's context, the caller (one authentication seam), scope checks.
+
+Every scope check answers the same bare ``403 {"detail": "forbidden"}`` whether the child or
+department belongs to someone else or does not exist at all, so a refusal tells the caller
+nothing about other families or departments.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Path, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from central.auth import Authenticator, AuthError, Principal, Role
+from central.db.schema import ChildGuardian
+from central.notify import LoggingNotifier, Notifier
+from central.planning.presence import department_of
+from central.rules import local_date
+from central.store import CentralStore
+
+logger = logging.getLogger(__name__)
+
+ID_PATTERN = r"^[A-Za-z0-9_.:-]+$"
+ChildIdPath = Annotated[str, Path(min_length=1, max_length=64, pattern=ID_PATTERN)]
+DepartmentIdPath = Annotated[str, Path(min_length=1, max_length=64, pattern=ID_PATTERN)]
+
+
+def _utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+@dataclass
+class ApiContext:
+    """What the endpoints share: the store, the authenticator, the notifier, a change hook, a clock."""
+
+    store: CentralStore
+    authenticator: Authenticator
+    notifier: Notifier = field(default_factory=LoggingNotifier)
+    on_change: Callable[[str | None], None] | None = None
+    clock: Callable[[], dt.datetime] = _utcnow
+
+    def now(self) -> dt.datetime:
+        return self.clock()
+
+    def today(self) -> dt.date:
+        return local_date(self.clock())
+
+    def changed(self, department_id: str | None) -> None:
+        """Tell the roster publisher (same process) that a department's plan changed."""
+        if self.on_change is None:
+            return
+        try:
+            self.on_change(department_id)
+        except Exception:
+            logger.exception("roster change hook failed for department %s", department_id)
+
+
+def context(request: Request) -> ApiContext:
+    ctx: ApiContext = request.app.state.ctx
+    return ctx
+
+
+Ctx = Annotated[ApiContext, Depends(context)]
+_bearer = HTTPBearer(auto_error=False, description="a JWT from `lh-central token` (later: OIDC)")
+
+
+def principal(ctx: Ctx, cred: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> Principal:
+    """The caller, from the bearer token; 401 without a valid one."""
+    if cred is None:
+        raise HTTPException(401, "not authenticated", headers={"WWW-Authenticate": "Bearer"})
+    try:
+        return ctx.authenticator.authenticate(cred.credentials)
+    except AuthError:
+        raise HTTPException(401, "invalid or expired token", headers={"WWW-Authenticate": "Bearer"}) from None
+
+
+def forbidden() -> HTTPException:
+    return HTTPException(403, "forbidden")
+
+
+def require(*roles: Role) -> Callable[[Principal], Principal]:
+    """A dependency admitting only the given roles."""
+
+    def check(p: Annotated[Principal, Depends(principal)]) -> Principal:
+        if p.role not in roles:
+            raise forbidden()
+        return p
+
+    return check
+
+
+def db(ctx: Ctx) -> Iterator[Session]:
+    with ctx.store.session() as s:
+        yield s
+
+
+DB = Annotated[Session, Depends(db)]
+GuardianP = Annotated[Principal, Depends(require("guardian"))]
+StaffP = Annotated[Principal, Depends(require("staff"))]
+AdminP = Annotated[Principal, Depends(require("admin"))]
+
+
+def guardian_child(child_id: ChildIdPath, p: GuardianP, s: DB) -> str:
+    """The path's child, if the calling guardian is one of its guardians; 403 otherwise."""
+    link = s.scalar(
+        select(ChildGuardian.child_id).where(
+            ChildGuardian.child_id == child_id, ChildGuardian.guardian_id == p.guardian_id
+        )
+    )
+    if link is None:
+        raise forbidden()
+    return child_id
+
+
+def staff_department(department_id: DepartmentIdPath, p: StaffP) -> str:
+    """The path's department, if it is one of the calling staff member's; 403 otherwise."""
+    if department_id not in p.department_ids:
+        raise forbidden()
+    return department_id
+
+
+def staff_child(child_id: ChildIdPath, p: StaffP, s: DB) -> tuple[str, str]:
+    """The path's child and its department, if that is one of the caller's; 403 otherwise."""
+    dept = department_of(s, child_id)
+    if dept is None or dept not in p.department_ids:
+        raise forbidden()
+    return child_id, dept
+
+
+GuardianChild = Annotated[str, Depends(guardian_child)]
+StaffDepartment = Annotated[str, Depends(staff_department)]
+StaffChild = Annotated[tuple[str, str], Depends(staff_child)]

@@ -1,0 +1,126 @@
+"""Reports from the database: hours per child per month (fees) and expected counts (meals).
+
+Same figures as :mod:`central.rules.reports` (the tests compare the two), computed for many
+children at once: four bulk queries for the plan inputs and one for the month's events, then,
+per child and day, only the work that day needs — the full plan only for children with an
+agreement or leave that month, presence only on days with events, and each wall-time span
+computed once per date and pair of times (they repeat across thousands of children).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from collections import defaultdict
+from collections.abc import Collection, Iterable
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from central.db.schema import Child, EventRow
+from central.planning import loader, units
+from central.rules import (
+    ExpectedCountRow,
+    MonthlyHoursRow,
+    PresenceEvent,
+    day_bounds,
+    expected_counts,
+    local_date,
+    plan_for_child,
+    plan_for_department,
+    presence_intervals,
+    wall_span,
+    write_csv,
+)
+from central.rules.reports import ReportRow, attended_on, month_days
+
+_ZERO = dt.timedelta(0)
+
+
+def month_events(
+    session: Session, first: dt.date, last: dt.date, department_ids: Collection[str] | None
+) -> dict[str, dict[dt.date, list[PresenceEvent]]]:
+    """Events on local dates ``first``..``last`` per child and local date (one query)."""
+    start, _ = day_bounds(first)
+    _, end = day_bounds(last)
+    q = select(
+        EventRow.event_id, EventRow.child_id, EventRow.type, EventRow.occurred_at, EventRow.clock_synced
+    )
+    q = q.where(EventRow.occurred_at >= start, EventRow.occurred_at < end)
+    if department_ids is not None:
+        q = q.join(Child, Child.id == EventRow.child_id).where(Child.department_id.in_(list(department_ids)))
+    out: dict[str, dict[dt.date, list[PresenceEvent]]] = defaultdict(lambda: defaultdict(list))
+    for event_id, child_id, type_, at, synced in session.execute(q):
+        out[child_id][local_date(at)].append(PresenceEvent(event_id, child_id, type_, at, synced))
+    return out
+
+
+def monthly_hours(
+    session: Session, year: int, month: int, department_ids: Collection[str] | None = None
+) -> list[MonthlyHoursRow]:
+    """Scheduled, planned and attended hours of every child of the departments (all if ``None``)."""
+    days = month_days(year, month)
+    inputs = loader.load(session, days[0], days[-1], department_ids=department_ids)
+    closing = units.for_departments(session, inputs.children_by_department)
+    events = month_events(session, days[0], days[-1], department_ids)
+    spans: dict[tuple[dt.date, dt.time, dt.time], dt.timedelta] = {}
+
+    def span(day: dt.date, start: dt.time, end: dt.time) -> dt.timedelta:
+        key = (day, start, end)
+        value = spans.get(key)
+        if value is None:
+            value = spans[key] = wall_span(day, start, end)
+        return value
+
+    rows: list[MonthlyHoursRow] = []
+    for dept, children in inputs.children_by_department.items():
+        closing_time = closing.get(dept, units.DEFAULTS).closing_time
+        for cid in children:
+            history = inputs.schedules.get(cid)
+            agreements = inputs.agreements.get(cid, [])
+            leaves = inputs.leaves.get(cid, [])
+            by_day = events.get(cid, {})
+            scheduled = planned = attended = _ZERO
+            open_count = 0
+            for day in days:
+                times = history.times_on(day) if history is not None else None
+                booked = span(day, times.arrive, times.leave) if times is not None else _ZERO
+                scheduled += booked
+                if agreements or leaves:
+                    plan = plan_for_child(cid, day, history or (), agreements, leaves)
+                    if not plan.on_leave and plan.arrive is not None and plan.leave is not None:
+                        planned += span(day, plan.arrive, plan.leave)
+                else:
+                    planned += booked
+                todays = by_day.get(day)
+                if todays:
+                    hours, n_open = attended_on(presence_intervals(todays, day), day, closing_time)
+                    attended += hours
+                    open_count += n_open
+            rows.append(MonthlyHoursRow(cid, year, month, scheduled, planned, attended, open_count))
+    return rows
+
+
+def expected(
+    session: Session, first: dt.date, last: dt.date, department_ids: Collection[str] | None = None
+) -> list[ExpectedCountRow]:
+    """Children expected per department per date (not on leave, with an arrive time): for meals."""
+    if last < first:
+        raise ValueError("the last date is before the first")
+    inputs = loader.load(session, first, last, department_ids=department_ids)
+    plans: dict[str, list] = defaultdict(list)  # type: ignore[type-arg]
+    day = first
+    while day <= last:
+        for dept, children in inputs.children_by_department.items():
+            plans[dept].extend(
+                plan_for_department(children, day, inputs.schedules, inputs.agreements, inputs.leaves)
+            )
+        day += dt.timedelta(days=1)
+    return expected_counts(plans)
+
+
+def to_csv(row_type: type[ReportRow], rows: Iterable[ReportRow]) -> str:
+    """CSV text with a header; hours as decimal hours (``7.50``)."""
+    buf = io.StringIO(newline="")
+    write_csv(buf, row_type, rows)
+    return buf.getvalue()
