@@ -7,7 +7,7 @@ import os
 import signal
 import threading
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -22,6 +22,16 @@ device_app = typer.Typer(help="Hallway devices and the departments they serve.",
 key_app = typer.Typer(help="The site's tag digest key.", no_args_is_help=True)
 app.add_typer(device_app, name="device")
 app.add_typer(key_app, name="tag-key")
+report_app = typer.Typer(
+    help="Reports as CSV: hours per child per month, expected counts.", no_args_is_help=True
+)
+retention_app = typer.Typer(
+    help="Storage limitation: delete personal data past its period.", no_args_is_help=True
+)
+staff_app = typer.Typer(help="Staff members and their departments.", no_args_is_help=True)
+app.add_typer(report_app, name="report")
+app.add_typer(retention_app, name="retention")
+app.add_typer(staff_app, name="staff")
 console = Console()
 err = Console(stderr=True, soft_wrap=True, highlight=False)
 
@@ -161,6 +171,10 @@ def serve(
     ] = None,
     topic_prefix: Annotated[str, typer.Option("--topic-prefix")] = "lh/v1",
     log_level: Annotated[str, typer.Option("--log-level")] = "INFO",
+    api_port: Annotated[
+        int | None, typer.Option("--api-port", help="also serve the HTTP API in this process (LH_API_SECRET)")
+    ] = None,
+    api_host: Annotated[str, typer.Option("--api-host")] = "127.0.0.1",
 ) -> None:
     """Subscribe to all devices' events, store them once, ack them, publish rosters."""
     from central import __version__
@@ -191,10 +205,220 @@ def serve(
     signal.signal(signal.SIGTERM, lambda *_: done.set())
     signal.signal(signal.SIGINT, lambda *_: done.set())
     service.start()
+    api_server = None
+    if api_port is not None:
+        # Same process: API changes republish rosters at once through roster_changed().
+        api_server = _api_server(store, api_host, api_port, on_change=service.roster_changed)
+        threading.Thread(target=api_server.run, name="api", daemon=True).start()
     logging.getLogger(__name__).info("central serving; database %s", _redact(db))
     done.wait()
+    if api_server is not None:
+        api_server.should_exit = True
     service.stop()
     store.close()
+
+
+def _api_server(store: CentralStore, host: str, port: int, *, on_change: Any = None) -> Any:
+    import uvicorn
+
+    from central import notify
+    from central.api import create_app
+    from central.auth import TokenAuthority, TokenConfig
+
+    try:
+        authority = TokenAuthority(TokenConfig.from_env())
+    except ValueError as exc:
+        raise _fail(str(exc)) from None
+    app = create_app(store, authority, notifier=notify.from_env(), on_change=on_change)
+    return uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="info"))
+
+
+@app.command()
+def api(
+    db: DbOpt = DEFAULT_DB_URL,
+    host: Annotated[str, typer.Option("--host")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port")] = 8080,
+) -> None:
+    """Serve the HTTP API (uvicorn); tokens are checked with LH_API_SECRET.
+
+    Rosters pick up changes made here at the MQTT service's next periodic refresh; use
+    ``serve --api-port`` to run both in one process and republish at once.
+    """
+    logging.basicConfig(level="INFO", format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    store = _store(db)
+    try:
+        _api_server(store, host, port).run()
+    finally:
+        store.close()
+
+
+@app.command()
+def token(
+    role: Annotated[str, typer.Option("--role", help="guardian, staff or admin")],
+    subject: Annotated[str, typer.Option("--subject", help="who (staff id, admin name, e-ID subject)")],
+    guardian_id: Annotated[str | None, typer.Option("--guardian-id", help="a guardian's scope")] = None,
+    department: Annotated[
+        list[str] | None, typer.Option("--department", help="a staff member's scope (repeat)")
+    ] = None,
+    ttl: Annotated[int | None, typer.Option("--ttl", help="lifetime in seconds")] = None,
+) -> None:
+    """Mint a development bearer token (signed with LH_API_SECRET) until OIDC sign-in lands."""
+    from central.auth import TokenAuthority, TokenConfig
+
+    try:
+        authority = TokenAuthority(TokenConfig.from_env())
+        tok = authority.mint(
+            subject,
+            role,  # type: ignore[arg-type]
+            guardian_id=guardian_id,
+            departments=tuple(department or ()),
+            ttl_s=ttl,
+        )
+    except ValueError as exc:
+        raise _fail(str(exc)) from None
+    typer.echo(tok)
+
+
+def _write_text(text: str, out: Path | None) -> None:
+    if out is None:
+        typer.echo(text, nl=False)
+    else:
+        out.write_text(text, encoding="utf-8", newline="")
+        err.print(f"wrote {out}")
+
+
+@report_app.command("hours")
+def report_hours(
+    year: Annotated[int, typer.Option("--year")],
+    month: Annotated[int, typer.Option("--month", min=1, max=12)],
+    department: Annotated[
+        str | None, typer.Option("--department", help="one department (default all)")
+    ] = None,
+    out: Annotated[Path | None, typer.Option("--out", help="CSV file (default stdout)")] = None,
+    db: DbOpt = DEFAULT_DB_URL,
+) -> None:
+    """Scheduled, planned and attended hours per child in a month, as CSV."""
+    from central import reports
+    from central.rules import MonthlyHoursRow
+
+    store = _store(db)
+    try:
+        with store.session() as s:
+            rows = reports.monthly_hours(s, year, month, [department] if department else None)
+    finally:
+        store.close()
+    _write_text(reports.to_csv(MonthlyHoursRow, rows), out)
+
+
+@report_app.command("expected")
+def report_expected(
+    first: Annotated[str, typer.Option("--first", help="YYYY-MM-DD")],
+    last: Annotated[str, typer.Option("--last", help="YYYY-MM-DD")],
+    department: Annotated[str | None, typer.Option("--department")] = None,
+    out: Annotated[Path | None, typer.Option("--out")] = None,
+    db: DbOpt = DEFAULT_DB_URL,
+) -> None:
+    """Children expected per department and day (for meals), as CSV."""
+    import datetime as dt
+
+    from central import reports
+    from central.rules import ExpectedCountRow
+
+    try:
+        d1, d2 = dt.date.fromisoformat(first), dt.date.fromisoformat(last)
+        if d2 < d1:
+            raise ValueError("--last is before --first")
+    except ValueError as exc:
+        raise _fail(str(exc)) from None
+    store = _store(db)
+    try:
+        with store.session() as s:
+            rows = reports.expected(s, d1, d2, [department] if department else None)
+    finally:
+        store.close()
+    _write_text(reports.to_csv(ExpectedCountRow, rows), out)
+
+
+@retention_app.command("purge")
+def retention_purge(
+    older_than: Annotated[
+        int, typer.Option("--older-than", envvar="LH_RETENTION_DAYS", help="days to keep (at least 30)")
+    ] = 400,
+    yes: Annotated[bool, typer.Option("--yes", help="don't ask")] = False,
+    db: DbOpt = DEFAULT_DB_URL,
+) -> None:
+    """Delete events, dead letters, audit entries and absences older than the period; print counts."""
+    from central import retention
+
+    if older_than < retention.MIN_DAYS:
+        raise _fail(f"--older-than must be at least {retention.MIN_DAYS} days")
+    if not yes and not typer.confirm(f"Delete personal data older than {older_than} days?"):
+        raise typer.Exit(1)
+    store = _store(db)
+    try:
+        with store.session() as s, s.begin():
+            r = retention.purge(s, older_than)
+    finally:
+        store.close()
+    console.print(
+        f"deleted before {r.cutoff:%Y-%m-%d %H:%M} UTC: events={r.events} dead_letters={r.dead_letters} "
+        f"audit_entries={r.audit_entries} absences={r.absences} presence={r.presence}"
+    )
+
+
+@staff_app.command("add")
+def staff_add(
+    staff_id: Annotated[str, typer.Argument(help="the staff member's id")],
+    name: Annotated[str, typer.Option("--name", help="full name (the hallway shows first name + initial)")],
+    department: Annotated[list[str], typer.Option("--department", help="a department they work in (repeat)")],
+    pin: Annotated[
+        str | None, typer.Option("--pin", envvar="LH_STAFF_PIN", help="4–8 digit PIN for staff mode")
+    ] = None,
+    db: DbOpt = DEFAULT_DB_URL,
+) -> None:
+    """Add or update a staff member, their departments and PIN (stored only as a hash)."""
+    import re
+
+    from sqlalchemy import delete
+
+    from central import audit
+    from central.db.schema import Department, Staff, StaffDepartment
+    from protocol.tags import hash_pin
+
+    if not re.fullmatch(r"[A-Za-z0-9_.:-]{1,64}", staff_id):
+        raise _fail("staff id: letters, digits and _.:- only, at most 64")
+    try:
+        pin_hash = hash_pin(pin) if pin else None
+    except ValueError as exc:
+        raise _fail(str(exc)) from None
+    store = _store(db)
+    try:
+        with store.session() as s, s.begin():
+            missing = [d for d in department if s.get(Department, d) is None]
+            if missing:
+                raise _fail(f"no department(s) {', '.join(missing)}; import them first")
+            row = s.get(Staff, staff_id)
+            if row is None:
+                row = Staff(id=staff_id, name=name, pin_hash=pin_hash)
+                s.add(row)
+            else:
+                row.name = name
+                row.pin_hash = pin_hash or row.pin_hash
+            s.flush()
+            s.execute(delete(StaffDepartment).where(StaffDepartment.staff_id == staff_id))
+            s.add_all(StaffDepartment(staff_id=staff_id, department_id=d) for d in sorted(set(department)))
+            audit.record(
+                s,
+                actor_role="admin",
+                actor_id="cli",
+                action="staff.put",
+                entity="staff",
+                entity_id=staff_id,
+                after={"departments": sorted(set(department)), "pin_set": pin_hash is not None},
+            )
+    finally:
+        store.close()
+    console.print(f"staff {staff_id} works in {', '.join(sorted(set(department)))}")
 
 
 def _redact(url: str) -> str:
