@@ -1,0 +1,236 @@
+"""``lh-provision``: the technician's command line (Typer + Rich).
+
+Every command takes ``--site DIR``.  The commands print paths and outcomes,
+never a password or key; destructive ones ask first unless ``--yes``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, TypeVar
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from provisioning import actions, status
+from provisioning.site import ProvisionError, Site, SiteConfig
+from provisioning.tags import enroll_tag
+
+app = typer.Typer(
+    help="Lämna & Hämta provisioning: site CA, broker, device credentials and bundles.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+console = Console(highlight=False)
+err = Console(stderr=True, soft_wrap=True, highlight=False)
+
+SiteOpt = Annotated[Path, typer.Option("--site", envvar="LH_SITE", help="the site folder")]
+DbOpt = Annotated[
+    str | None,
+    typer.Option("--db", envvar="LH_DB_URL", help="central's database: sqlite:///FILE or postgresql://..."),
+]
+PidOpt = Annotated[
+    Path | None,
+    typer.Option("--broker-pid-file", help="Mosquitto's pid file (default: SITE/broker/mosquitto.pid)"),
+]
+YesOpt = Annotated[bool, typer.Option("--yes", "-y", help="do not ask for confirmation")]
+
+T = TypeVar("T")
+
+
+def _run(fn: Callable[[], T]) -> T:
+    """Run an action; a ProvisionError becomes a red message and exit code 1."""
+    try:
+        return fn()
+    except ProvisionError as exc:
+        err.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(1) from None
+
+
+def _report(outcome: actions.Outcome, site: Site) -> None:
+    for note in outcome.notes:
+        console.print(("[green]✓[/green] " if outcome.changed else "• ") + note)
+    for warning in outcome.warnings:
+        console.print(f"[yellow]![/yellow] {warning}")
+    if outcome.written:
+        table = Table("file written", "mode", show_edge=False)
+        for path in outcome.written:
+            mode = path.stat().st_mode & 0o777 if path.exists() else 0
+            table.add_row(
+                str(path.relative_to(site.root) if path.is_relative_to(site.root) else path), f"{mode:o}"
+            )
+        console.print(table)
+
+
+def _confirm(question: str, yes: bool) -> None:
+    if not yes and not typer.confirm(question, default=False):
+        err.print("nothing done")
+        raise typer.Exit(1)
+
+
+@app.command("init-site")
+def init_site(
+    site: SiteOpt,
+    broker_host: Annotated[
+        str, typer.Option("--broker-host", help="name or address devices use for the broker")
+    ],
+    broker_port: Annotated[int, typer.Option("--broker-port", min=1, max=65535)] = 8883,
+    alt_name: Annotated[
+        list[str] | None, typer.Option("--alt-name", help="another name/address for the broker certificate")
+    ] = None,
+    broker_dir: Annotated[
+        str | None,
+        typer.Option("--broker-dir", help="where SITE/broker will live on the broker host (default: here)"),
+    ] = None,
+    broker_user: Annotated[
+        str, typer.Option("--broker-user", help="account Mosquitto runs as")
+    ] = "mosquitto",
+    name: Annotated[str | None, typer.Option("--name", help="site name (default: folder name)")] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="re-create an existing site (new CA and secrets)")
+    ] = False,
+    yes: YesOpt = False,
+) -> None:
+    """Create the site CA, broker certificate and files, service credentials and tag key."""
+    s = Site(site.resolve())
+    cfg = SiteConfig(
+        name=name or s.root.name,
+        broker_host=broker_host,
+        broker_port=broker_port,
+        broker_dir=broker_dir or str(s.broker),
+        broker_user=broker_user,
+        extra_hosts=tuple(alt_name or ()),
+    )
+    if force and s.exists():
+        _confirm(f"Re-create {s.root} with a new CA and new secrets? Every issued credential dies.", yes)
+    with console.status("making the site CA and certificates"):
+        outcome = _run(lambda: actions.init_site(s, cfg, force=force))
+    _report(outcome, s)
+    if outcome.changed:
+        console.print(f"start the broker with: mosquitto -c {cfg.broker_dir}/mosquitto.conf")
+
+
+@app.command("add-device")
+def add_device(
+    site: SiteOpt,
+    device_id: Annotated[str, typer.Argument(help="the device id, e.g. solen-1")],
+    department: Annotated[str, typer.Option("--department", help="the department it serves")],
+    db: DbOpt = None,
+    broker_pid_file: PidOpt = None,
+) -> None:
+    """Credentials, certificate and config for a device; registered with central with --db."""
+    s = Site(site.resolve())
+    with console.status(f"provisioning {device_id}"):
+        outcome = _run(lambda: actions.add_device(s, device_id, department, db=db, pid_file=broker_pid_file))
+    _report(outcome, s)
+    if outcome.changed:
+        console.print(f"next: lh-provision bundle {device_id} --site {site}")
+
+
+@app.command("bundle")
+def bundle(
+    site: SiteOpt,
+    device_id: Annotated[str, typer.Argument(help="the device id")],
+    wheel: Annotated[
+        Path | None, typer.Option("--wheel", exists=True, dir_okay=False, help="lamna_hamta wheel to include")
+    ] = None,
+) -> None:
+    """One tar.gz with the device's config, credentials, systemd unit and first-boot script."""
+    s = Site(site.resolve())
+    outcome = _run(lambda: actions.build_bundle(s, device_id, wheel=wheel))
+    _report(outcome, s)
+    console.print(
+        "on the Pi: sudo tar -xzpf BUNDLE -C / && sudo lh-firstboot\n"
+        "(the bundle holds secrets: delete every copy once the Pi is running)"
+    )
+
+
+@app.command("revoke-device")
+def revoke_device(
+    site: SiteOpt,
+    device_id: Annotated[str, typer.Argument(help="the device id")],
+    db: DbOpt = None,
+    broker_pid_file: PidOpt = None,
+    yes: YesOpt = False,
+) -> None:
+    """Lock a device out: password removed, certificate revoked, broker reloaded, central told."""
+    s = Site(site.resolve())
+    _confirm(f"Revoke device {device_id}? It will never connect again with its current credentials.", yes)
+    outcome = _run(lambda: actions.revoke_device(s, device_id, db=db, pid_file=broker_pid_file))
+    _report(outcome, s)
+
+
+@app.command("rotate-device")
+def rotate_device(
+    site: SiteOpt,
+    device_id: Annotated[str, typer.Argument(help="the device id")],
+    broker_pid_file: PidOpt = None,
+    yes: YesOpt = False,
+) -> None:
+    """New password and certificate for a device; the old ones stop working at the broker's reload."""
+    s = Site(site.resolve())
+    _confirm(f"Rotate {device_id}'s credentials? The Pi needs its new bundle afterwards.", yes)
+    outcome = _run(lambda: actions.rotate_device(s, device_id, pid_file=broker_pid_file))
+    _report(outcome, s)
+
+
+@app.command("enroll-tag")
+def enroll(
+    site: SiteOpt,
+    owner: Annotated[str, typer.Option("--owner", help="guardian or staff")],
+    person_id: Annotated[str, typer.Option("--id", help="the guardian's or staff member's id")],
+    db: Annotated[str, typer.Option("--db", envvar="LH_DB_URL", help="central's database URL")],
+    uid: Annotated[str | None, typer.Option("--uid", help="the tag's UID in hex")] = None,
+    digest: Annotated[
+        str | None, typer.Option("--digest", help="the digest a Pi in technician mode shows")
+    ] = None,
+) -> None:
+    """Attach a tag to a guardian or staff member (stored as its keyed digest only)."""
+    s = Site(site.resolve())
+    result = _run(lambda: enroll_tag(s, db, owner_kind=owner, owner_id=person_id, uid=uid, digest=digest))
+    verb = "was already enrolled for" if result.already else "enrolled for"
+    console.print(f"[green]✓[/green] tag {result.digest[:12]}… {verb} {result.owner_kind} {result.owner_id}")
+
+
+@app.command("list")
+def list_devices(
+    site: SiteOpt,
+    broker: Annotated[
+        str | None, typer.Option("--broker", help="broker URL (default: the site's mqtts://host:port)")
+    ] = None,
+    wait: Annotated[float, typer.Option("--wait", help="seconds to collect retained statuses")] = 1.0,
+) -> None:
+    """The site's devices with department, state, last seen, version and outbox depth."""
+    s = Site(site.resolve())
+    cfg = _run(s.load)
+    departments = {d: actions.device_department(s, d) for d in s.device_ids()}
+    with console.status("reading statuses from the broker"):
+        found = _run(
+            lambda: status.collect_statuses(
+                broker or cfg.broker_url, status.ClientFiles.of(s.service("monitor"), "monitor"), wait_s=wait
+            )
+        )
+    table = Table("device", "department", "state", "last seen", "version", "outbox")
+    for row in status.device_rows(departments, found):
+        colour = {"online": "green", "offline": "red"}.get(row.state, "yellow")
+        table.add_row(
+            row.device_id,
+            row.department,
+            f"[{colour}]{row.state}[/{colour}]",
+            row.last_seen,
+            row.version,
+            row.outbox_depth,
+        )
+    console.print(table)
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    app()
+
+
+if __name__ == "__main__":
+    main()
