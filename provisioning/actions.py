@@ -49,15 +49,21 @@ class Outcome:
 # -- init-site ----------------------------------------------------------------------------------
 
 
-def site_files(cfg: SiteConfig, *, now: datetime | None = None) -> list[FileSpec]:
-    """Every file of a new site (CA, broker, services, tag key), built in memory."""
+def site_files(
+    cfg: SiteConfig, *, tag_key: bytes | None = None, now: datetime | None = None
+) -> list[FileSpec]:
+    """Every file of a new site (CA, broker, services, tag key), built in memory.
+
+    ``tag_key`` is central's existing key when it has one; otherwise a new one is made.
+    """
+    tag_key = tag_key if tag_key is not None else secrets.token_bytes(TAG_KEY_BYTES)
     ca = pki.make_ca(cfg.name, now=now)
     server = pki.make_server_cert(ca, cfg.name, [cfg.broker_host, *cfg.extra_hosts], now=now)
     files = [
         FileSpec(Path("site.toml"), cfg.render().encode(), PUBLIC),
         FileSpec(Path("ca/ca.crt"), ca.cert_pem, PUBLIC),
         FileSpec(Path("ca/ca.key"), ca.key_pem, SECRET),
-        FileSpec(Path("secrets/tag_key"), (secrets.token_bytes(TAG_KEY_BYTES).hex() + "\n").encode(), SECRET),
+        FileSpec(Path("secrets/tag_key"), (tag_key.hex() + "\n").encode(), SECRET),
         FileSpec(Path("broker/certs/ca.crt"), ca.cert_pem, PUBLIC),
         FileSpec(Path("broker/certs/server.crt"), server.cert_pem, PUBLIC),
         FileSpec(Path("broker/certs/server.key"), server.key_pem, SECRET),
@@ -86,8 +92,12 @@ def site_files(cfg: SiteConfig, *, now: datetime | None = None) -> list[FileSpec
     return files
 
 
-def init_site(site: Site, cfg: SiteConfig, *, force: bool = False) -> Outcome:
-    """Create a site folder; an existing one is reported, or re-created only with ``force``."""
+def init_site(site: Site, cfg: SiteConfig, *, force: bool = False, db: str | None = None) -> Outcome:
+    """Create a site folder; an existing one is reported, or re-created only with ``force``.
+
+    With ``db``, the site adopts the tag key central already has (its imported tags
+    stay valid), or gives central the new one.
+    """
     if site.exists():
         current = site.load()
         if not force:
@@ -101,9 +111,39 @@ def init_site(site: Site, cfg: SiteConfig, *, force: bool = False) -> Outcome:
                 f"{site.root} has provisioned devices ({', '.join(site.device_ids())}); a new CA "
                 "would lock them all out: revoke them first or use a new site folder"
             )
+    central_key = _central_tag_key(db) if db is not None else None
     (site.broker / "data").mkdir(parents=True, exist_ok=True)
-    written = write_files(site.root, site_files(cfg), replace=force)
-    return Outcome(written=written, notes=[f"site {cfg.name} initialised in {site.root}"])
+    written = write_files(site.root, site_files(cfg, tag_key=central_key), replace=force)
+    outcome = Outcome(written=written, notes=[f"site {cfg.name} initialised in {site.root}"])
+    if db is not None:
+        if central_key is None:
+            _set_central_tag_key(db, bytes.fromhex(_tag_key_hex(site)))
+            outcome.notes.append("central now uses the site's new tag key")
+        else:
+            outcome.notes.append("the site uses central's existing tag key (its imported tags stay valid)")
+    return outcome
+
+
+def _central_tag_key(db: str) -> bytes | None:
+    from central.store import CentralStore
+
+    store = CentralStore(db)
+    try:
+        return store.tag_key()
+    finally:
+        store.close()
+
+
+def _set_central_tag_key(db: str, key: bytes) -> None:
+    from central.store import CentralStore, StoreError
+
+    store = CentralStore(db)
+    try:
+        store.set_tag_key(key)
+    except StoreError as exc:
+        raise ProvisionError(f"central refused the tag key: {exc}") from None
+    finally:
+        store.close()
 
 
 # -- devices -----------------------------------------------------------------------------------
@@ -138,7 +178,13 @@ def register_with_central(site: Site, db: str, device_id: str, department: str) 
         store.set_tag_key(bytes.fromhex(_tag_key_hex(site)))
         store.add_device(device_id, department)
     except StoreError as exc:
-        raise ProvisionError(f"central refused: {exc}") from None
+        hint = ""
+        if "tag key" in str(exc) or "tags are already enrolled" in str(exc):
+            hint = (
+                " (central made its own tag key before this site existed: start a new site with "
+                "`init-site --db` so it adopts central's key; see docs/provisioning.md)"
+            )
+        raise ProvisionError(f"central refused: {exc}{hint}") from None
     finally:
         store.close()
 

@@ -92,6 +92,7 @@ def init_site(
     force: Annotated[
         bool, typer.Option("--force", help="re-create an existing site (new CA and secrets)")
     ] = False,
+    db: DbOpt = None,
     yes: YesOpt = False,
 ) -> None:
     """Create the site CA, broker certificate and files, service credentials and tag key."""
@@ -107,7 +108,7 @@ def init_site(
     if force and s.exists():
         _confirm(f"Re-create {s.root} with a new CA and new secrets? Every issued credential dies.", yes)
     with console.status("making the site CA and certificates"):
-        outcome = _run(lambda: actions.init_site(s, cfg, force=force))
+        outcome = _run(lambda: actions.init_site(s, cfg, force=force, db=db))
     _report(outcome, s)
     if outcome.changed:
         console.print(f"start the broker with: mosquitto -c {cfg.broker_dir}/mosquitto.conf")

@@ -290,3 +290,29 @@ def test_destructive_commands_ask_first(site: Site) -> None:
 
     result = CliRunner().invoke(app, ["revoke-device", "--site", str(site.root), "solen-1"], input="n\n")
     assert result.exit_code == 1 and site.device("solen-1").exists()
+
+
+def test_init_site_adopts_centrals_existing_tag_key(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'central.sqlite3'}"
+    store = CentralStore(url)
+    key = store.tag_key(create=True)
+    with store.session() as s, s.begin():
+        apply(s, parse(DEMO_CSV.read_text(), key))  # tags already digested with central's key
+    store.close()
+    root = tmp_path / "site"
+    out = lh("init-site", "--site", str(root), "--broker-host", "h", "--db", url).output
+    assert "central's existing tag key" in out
+    site = Site(root.resolve())
+    assert key is not None and site.tag_key.read_text().strip() == key.hex()
+    lh("add-device", "--site", str(root), "solen-1", "--department", "solen", "--db", url)
+
+
+def test_init_site_gives_central_a_new_key(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'central.sqlite3'}"
+    out = lh("init-site", "--site", str(tmp_path / "site"), "--broker-host", "h", "--db", url).output
+    assert "central now uses the site's new tag key" in out
+    store = CentralStore(url)
+    try:
+        assert store.tag_key() == bytes.fromhex((tmp_path / "site/secrets/tag_key").read_text().strip())
+    finally:
+        store.close()
