@@ -9,6 +9,7 @@ hundred objects.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Sequence
 from typing import Any
 
@@ -48,6 +49,7 @@ class ScheduleConverter:
         self._times: dict[str, dt.time] = {}
         self._days: dict[tuple[str, str], DayTimes] = {}
         self._weeks: dict[tuple[Any, ...], Week] = {}
+        self._cycles: dict[str, tuple[Week, ...]] = {}
 
     def _time(self, text: str) -> dt.time:
         t = self._times.get(text)
@@ -74,21 +76,30 @@ class ScheduleConverter:
             )
         return week
 
+    def cycle(self, weeks: list[WeekJSON] | str) -> tuple[Week, ...]:
+        """The weeks of a schedule from their JSON (text, as read, or already parsed).
+
+        Text is cached as is: thousands of children share a few dozen distinct schedules,
+        so most rows cost one dictionary look-up instead of a JSON parse.
+        """
+        if not isinstance(weeks, str):
+            return tuple(self.week(w) for w in weeks)
+        cycle = self._cycles.get(weeks)
+        if cycle is None:
+            cycle = self._cycles[weeks] = tuple(self.week(w) for w in json.loads(weeks))
+        return cycle
+
     def schedule(
         self,
         schedule_id: str,
         child_id: str,
         valid_from: dt.date,
         cycle_start: dt.date | None,
-        weeks: list[WeekJSON],
+        weeks: list[WeekJSON] | str,
     ) -> Schedule:
-        """A :class:`Schedule` from a row's columns."""
+        """A :class:`Schedule` from a row's columns (``weeks`` as JSON text or parsed)."""
         return Schedule(
-            child_id,
-            valid_from,
-            tuple(self.week(w) for w in weeks),
-            cycle_start=cycle_start,
-            schedule_id=schedule_id,
+            child_id, valid_from, self.cycle(weeks), cycle_start=cycle_start, schedule_id=schedule_id
         )
 
 
