@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import dataclasses
 import datetime as dt
 from typing import Annotated, Any, Literal
@@ -18,7 +19,7 @@ from central.importer import ImportError_, apply, parse
 from central.planning.changes import ChangeError
 from central.rules import ExpectedCountRow, MonthlyHoursRow
 
-router = APIRouter(prefix="/admin", tags=["administrators"])
+router = APIRouter(prefix="/admin", tags=["administrators"], responses=sc.ERRORS)
 DeviceIdPath = Annotated[str, Path(pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$")]
 UnitIdPath = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
 CSV = {"content": {"text/csv": {}}, "description": "CSV with a header row, when format=csv"}
@@ -40,6 +41,9 @@ def import_csv(body: sc.ImportIn, p: AdminP, ctx: Ctx, s: DB) -> Any:
     except ImportError_ as exc:
         s.rollback()
         return JSONResponse({"detail": str(exc), "errors": exc.errors}, status_code=422)
+    except csv.Error as exc:  # the importer lets the csv module's own errors through
+        s.rollback()
+        return JSONResponse({"detail": f"unreadable CSV: {exc}; nothing was imported"}, status_code=422)
     audit.record(
         s,
         actor_role="admin",

@@ -5,13 +5,13 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import IntegrityError
 
 from central import __version__
 from central.api import admin, guardians, staff
-from central.api.deps import ApiContext
+from central.api.deps import ApiContext, reject_unknown_query
 from central.auth import Authenticator
 from central.notify import LoggingNotifier, Notifier
 from central.planning.changes import ChangeError
@@ -53,6 +53,7 @@ def create_app(
         title="Lämna & Hämta central API",
         version=__version__,
         description="Guardians, staff and administrators. See docs/api.md.",
+        dependencies=[Depends(reject_unknown_query)],
     )
     ctx = ApiContext(store, authenticator, notifier or LoggingNotifier(), on_change)
     if clock is not None:

@@ -81,6 +81,29 @@ def principal(ctx: Ctx, cred: Annotated[HTTPAuthorizationCredentials | None, Dep
         raise HTTPException(401, "invalid or expired token", headers={"WWW-Authenticate": "Bearer"}) from None
 
 
+_allowed_query: dict[int, frozenset[str]] = {}
+
+
+def reject_unknown_query(request: Request) -> None:
+    """422 for a query parameter the endpoint does not take: a typo must not silently do nothing."""
+    route = request.scope.get("route")
+    dependant = getattr(route, "dependant", None)
+    if dependant is None or not request.query_params:
+        return
+    allowed = _allowed_query.get(id(route))
+    if allowed is None:
+        names: set[str] = set()
+        stack = [dependant]
+        while stack:  # the endpoint's own query parameters and those of its dependencies
+            d = stack.pop()
+            names.update(p.alias for p in d.query_params)
+            stack.extend(d.dependencies)
+        allowed = _allowed_query[id(route)] = frozenset(names)
+    unknown = sorted(set(request.query_params) - allowed)
+    if unknown:
+        raise HTTPException(422, f"unknown query parameter(s): {', '.join(unknown)}")
+
+
 def forbidden() -> HTTPException:
     return HTTPException(403, "forbidden")
 

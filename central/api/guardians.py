@@ -23,7 +23,7 @@ from central.planning.provider import plans_for_departments, roster_entry
 from central.rules import Person
 
 logger = logging.getLogger(__name__)
-router = APIRouter(prefix="/guardian", tags=["guardians"])
+router = APIRouter(prefix="/guardian", tags=["guardians"], responses=sc.ERRORS)
 
 
 def _actor(p: Principal) -> changes.Actor:

@@ -8,18 +8,74 @@ them; never an identity number.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    StrictBool,
+    StrictInt,
+    StringConstraints,
+    WithJsonSchema,
+)
 
 from central.rules import AgreementKind
 
 EntityId = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
 DeviceId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$")]
-Weekday = Annotated[int, Field(ge=0, le=6, description="0 = Monday … 6 = Sunday")]
+
+
+def _naive(value: dt.time) -> dt.time:
+    if value.tzinfo is not None:
+        raise ValueError("a local wall time (HH:MM), without a time zone")
+    return value
+
+
+_WALL = {"type": "string", "pattern": r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?$", "example": "07:30"}
+
+
+def _text(value: Any) -> Any:
+    if not isinstance(value, str | dt.date | dt.time):
+        raise ValueError("expected a string")  # not seconds or a timestamp as a number
+    return value
+
+
+LocalTime = Annotated[dt.time, BeforeValidator(_text), AfterValidator(_naive), WithJsonSchema(_WALL)]
+"""A Europe/Stockholm wall time in, as ``"HH:MM"``: no numbers of seconds, no offsets."""
+WallTime = Annotated[
+    dt.time,
+    PlainSerializer(lambda t: t.strftime("%H:%M"), return_type=str),
+    WithJsonSchema({"type": "string", "pattern": r"^[0-9]{2}:[0-9]{2}$", "example": "07:30"}),
+]
+"""A local wall time out, as ``"HH:MM"`` (JSON Schema's ``time`` format would demand an offset)."""
+LocalDate = Annotated[dt.date, BeforeValidator(_text)]
+Weekday = Annotated[StrictInt, Field(ge=0, le=6, description="0 = Monday … 6 = Sunday")]
 ShortText = Annotated[str, StringConstraints(min_length=1, max_length=200)]
 Phone = Annotated[str, StringConstraints(pattern=r"^\+?[0-9 ()-]{5,40}$")]
 Email = Annotated[str, StringConstraints(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=254)]
+
+
+class ErrorOut(BaseModel):
+    """Every 4xx answer: ``detail`` is a sentence (or, for malformed input, pydantic's list of
+    problems); an import adds ``errors``, one line per bad row."""
+
+    detail: str | list[Any]
+    errors: list[str] | None = None
+
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"model": ErrorOut, "description": "the body is not JSON"},
+    401: {"model": ErrorOut, "description": "no valid bearer token"},
+    403: {"model": ErrorOut, "description": "not the caller's child, department or role"},
+    404: {"model": ErrorOut, "description": "no such item"},
+    409: {"model": ErrorOut, "description": "conflicts with stored data"},
+    422: {"model": ErrorOut, "description": "invalid input; nothing was changed"},
+}
 
 
 class In(BaseModel):
@@ -41,15 +97,15 @@ class ChildOut(Out):
 
 
 class DayIn(In):
-    arrive: dt.time = Field(description="drop-off, local wall time")
-    leave: dt.time = Field(description="pick-up, local wall time; must be after arrive")
+    arrive: LocalTime = Field(description="drop-off, local wall time")
+    leave: LocalTime = Field(description="pick-up, local wall time; must be after arrive")
 
 
 class ScheduleIn(In):
     """A schema (one week) or fleroveckorsschema (N weeks repeating from ``cycle_start``)."""
 
-    valid_from: dt.date = Field(description="first day it applies; at least the unit's notice ahead")
-    cycle_start: dt.date | None = Field(None, description="week 1 of the cycle is the week of this date")
+    valid_from: LocalDate = Field(description="first day it applies; at least the unit's notice ahead")
+    cycle_start: LocalDate | None = Field(None, description="week 1 of the cycle is the week of this date")
     weeks: list[Annotated[list[DayIn | None], Field(min_length=7, max_length=7)]] = Field(
         min_length=1, max_length=8, description="Monday..Sunday per week; null for a day without care"
     )
@@ -73,10 +129,10 @@ class AgreementIn(In):
     """An avtal: ``time`` for early_pickup/late_dropoff/walk_home_alone, ``person`` for pickup_by."""
 
     kind: AgreementKind
-    first: dt.date
-    last: dt.date | None = Field(None, description="defaults to first (one day)")
+    first: LocalDate
+    last: LocalDate | None = Field(None, description="defaults to first (one day)")
     weekdays: list[Weekday] | None = Field(None, min_length=1, max_length=7, description="recurring days")
-    time: dt.time | None = None
+    time: LocalTime | None = None
     person: PersonIn | None = None
     text: ShortText | None = None
 
@@ -88,7 +144,7 @@ class AgreementOut(Out):
     first: dt.date
     last: dt.date
     weekdays: list[int] | None
-    time: dt.time | None
+    time: WallTime | None
     person_name: str | None
     person_relation: str | None
     text: str | None
@@ -96,8 +152,8 @@ class AgreementOut(Out):
 
 
 class LeaveIn(In):
-    first: dt.date
-    last: dt.date | None = Field(None, description="defaults to first (one day)")
+    first: LocalDate
+    last: LocalDate | None = Field(None, description="defaults to first (one day)")
     weekdays: list[Weekday] | None = Field(None, min_length=1, max_length=7)
     text: ShortText | None = None
 
@@ -112,7 +168,7 @@ class LeaveOut(Out):
 
 
 class AbsenceIn(In):
-    day: dt.date
+    day: LocalDate
     reason: ShortText | None = None
 
 
@@ -158,18 +214,18 @@ class PresenceOut(BaseModel):
 
 class NoteOut(BaseModel):
     kind: str
-    time: dt.time | None
+    time: WallTime | None
     text: str | None
     source: str | None
 
 
 class PlanEntryOut(BaseModel):
     child_id: str
-    arrive: dt.time | None
-    leave: dt.time | None
+    arrive: WallTime | None
+    leave: WallTime | None
     on_leave: bool
     pickup_by: str | None
-    walk_home_alone_from: dt.time | None
+    walk_home_alone_from: WallTime | None
     notes: list[NoteOut]
 
 
@@ -184,7 +240,7 @@ class DeviationOut(BaseModel):
     kind: str
     child_id: str
     detail: str
-    expected: dt.time | None
+    expected: WallTime | None
     since: dt.datetime | None
     event_ids: list[str]
     auto_closed: bool
@@ -216,11 +272,13 @@ class CorrectionOut(BaseModel):
 class UnitIn(In):
     name: Annotated[str, StringConstraints(min_length=1, max_length=120)]
     kind: Literal["preschool", "fritidshem"] = "preschool"
-    absence_reporting: bool = False
-    contact_editing: bool | None = Field(None, description="default: on for preschool, off for fritidshem")
+    absence_reporting: StrictBool = False
+    contact_editing: StrictBool | None = Field(
+        None, description="default: on for preschool, off for fritidshem"
+    )
     handover_mode: Literal["self_service", "staff_confirmed"] = "self_service"
-    min_days_ahead: int = Field(0, ge=0, le=90)
-    closing_time: dt.time = dt.time(18, 0)
+    min_days_ahead: StrictInt = Field(0, ge=0, le=90)
+    closing_time: LocalTime = dt.time(18, 0)
 
 
 class UnitOut(Out):
@@ -231,7 +289,7 @@ class UnitOut(Out):
     contact_editing: bool
     handover_mode: str
     min_days_ahead: int
-    closing_time: dt.time
+    closing_time: WallTime
 
 
 class DepartmentOut(Out):

@@ -19,7 +19,7 @@ from central.planning.presence import department_day, department_deviations, rec
 from central.planning.provider import roster_entry
 from central.rules import Interval
 
-router = APIRouter(prefix="/staff", tags=["staff"])
+router = APIRouter(prefix="/staff", tags=["staff"], responses=sc.ERRORS)
 
 MAX_BACKDATE = dt.timedelta(days=7)
 MAX_AHEAD = dt.timedelta(minutes=5)
