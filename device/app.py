@@ -1,9 +1,11 @@
-"""Wires one device together: store, terminal core, MQTT link (and, later, UI and hardware)."""
+"""Wires one device together: store, terminal core and MQTT link (the runner adds screen and hardware)."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 
 from device import __version__
 from device.config import DeviceConfig
@@ -32,12 +34,19 @@ class DeviceApp:
         seed_roster: Roster | None = None,
         connect: bool = True,
         assume_clock_synced: bool = False,
+        now: Callable[[], datetime] | None = None,
     ) -> DeviceApp:
+        """``now`` replaces the wall clock of recorded events (demos started at a chosen time)."""
         store = DeviceStore(config.store.path, device_id=config.device_id, tz=config.timezone)
         if seed_roster is not None and store.roster() is None:
             store.save_roster(seed_roster)
         synced = (lambda: True) if assume_clock_synced else clock_is_synced
-        terminal = Terminal(store, tag_key if tag_key is not None else config.tag_key(), clock_synced=synced)
+        key = tag_key if tag_key is not None else config.tag_key()
+        terminal = (
+            Terminal(store, key, clock_synced=synced, now=now)
+            if now is not None
+            else Terminal(store, key, clock_synced=synced)
+        )
         link = None
         if connect:
             m = config.mqtt

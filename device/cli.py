@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from datetime import time
 from pathlib import Path
 from typing import Annotated
 
@@ -47,13 +48,24 @@ def run(
     run_device(cfg, simulate=False)
 
 
-@app.command(help="Simulate a terminal on a PC; commands on stdin: tap UID, wait S, quit.\n\n" + _demo_help())
+SIMULATE_HELP = (
+    "Simulate a terminal on a PC: the same program with a simulated reader and silent LEDs. "
+    "Commands on stdin, one a line: tap UID, touch X Y, wait SECONDS, screenshot FILE.png, status, quit "
+    "(--headless: tap, wait, status, quit). Without DISPLAY/WAYLAND_DISPLAY the screen is drawn off-screen "
+    "(SDL dummy driver); screenshots still work."
+)
+
+
+@app.command(help=SIMULATE_HELP + "\n\n" + _demo_help())
 def simulate(
     config: Annotated[Path | None, typer.Option("--config", help="device TOML; omit for the demo")] = None,
     headless: Annotated[
         bool, typer.Option("--headless", help="no screen: a tap checks all children")
     ] = False,
     broker: Annotated[str | None, typer.Option("--broker", help="override mqtt.url")] = None,
+    clock: Annotated[
+        str | None, typer.Option("--clock", help="start the clock today at HH:MM local time (demos)")
+    ] = None,
     log_level: Annotated[str, typer.Option("--log-level")] = "WARNING",
 ) -> None:
     logging.basicConfig(
@@ -61,15 +73,32 @@ def simulate(
     )
     if config is None:
         cfg = DeviceConfig(device_id="demo", store={"path": Path("demo-run/device-demo.sqlite3")})  # type: ignore[arg-type]
-        tag_key, seed, connect = DEMO_TAG_KEY, demo_roster(), broker is not None
+        from device.display.demo_plan import with_demo_plan
+
+        tag_key, seed, connect = DEMO_TAG_KEY, with_demo_plan(demo_roster()), broker is not None
     else:
         cfg = _load(config)
         tag_key, seed, connect = None, None, True
     if broker is not None:
         cfg = cfg.model_copy(update={"mqtt": cfg.mqtt.model_copy(update={"url": broker})})
+    start_at = None
+    if clock is not None:
+        try:
+            start_at = time.fromisoformat(clock)
+        except ValueError:
+            typer.echo("error: --clock wants HH:MM", err=True)
+            raise typer.Exit(2) from None
     from device.runner import run_device
 
-    run_device(cfg, simulate=True, headless=headless, tag_key=tag_key, seed_roster=seed, connect=connect)
+    run_device(
+        cfg,
+        simulate=True,
+        headless=headless,
+        tag_key=tag_key,
+        seed_roster=seed,
+        connect=connect,
+        start_at=start_at,
+    )
 
 
 def main() -> None:

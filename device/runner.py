@@ -1,12 +1,25 @@
-"""The device's main loop for ``lh-device run`` and ``simulate``."""
+"""The device's main program for ``lh-device run`` and ``simulate``.
+
+``run``: configured reader and LEDs, full-screen pygame, systemd notify and
+watchdog.  ``simulate``: the same program with a simulated reader and silent
+feedback, fed by a script on stdin (SDL's dummy driver when there is no
+display); ``simulate --headless`` keeps the old screenless tapper.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
+import os
 import signal
 import sys
 import threading
+import time
+from collections.abc import Callable
+from typing import Any, TextIO
+from zoneinfo import ZoneInfo
 
+from device import __version__
 from device.app import DeviceApp
 from device.config import DeviceConfig
 from device.script import HeadlessTapper, run_script
@@ -19,33 +32,129 @@ def run_device(
     config: DeviceConfig,
     *,
     simulate: bool,
-    headless: bool = True,
+    headless: bool = False,
     tag_key: bytes | None = None,
     seed_roster: Roster | None = None,
     connect: bool = True,
+    start_at: dt.time | None = None,
+    script: TextIO | None = None,
+    out: TextIO | None = None,
 ) -> None:
+    """Run until SIGTERM (``run``) or the end of the script (``simulate``)."""
+    script = script or sys.stdin
+    out = out or sys.stdout
+    now = _clock_from(start_at, config.timezone) if start_at else None
     app = DeviceApp.build(
-        config, tag_key=tag_key, seed_roster=seed_roster, connect=connect, assume_clock_synced=simulate
+        config,
+        tag_key=tag_key,
+        seed_roster=seed_roster,
+        connect=connect,
+        assume_clock_synced=simulate,
+        now=now,
     )
     app.start()
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:
-        if simulate:
-            tapper = HeadlessTapper(app.terminal, sys.stdout)
-
-            def status(_args: list[str]) -> None:
-                st = app.link.state if app.link else None
-                print(
-                    f"status: outbox {app.store.depth()} roster {app.store.roster_version()} "
-                    f"connected {st.connected if st else False}",
-                    flush=True,
-                )
-
-            run_script(sys.stdin, {"tap": lambda a: tapper.tap(a[0]), "status": status}, sys.stdout)
+        if simulate and headless:
+            _run_headless(app, script, out)
         else:
-            stop.wait()
+            _run_screen(app, simulate=simulate, script=script, out=out)
     except KeyboardInterrupt:
         pass
     finally:
         app.stop()
+
+
+def _clock_from(start: dt.time, timezone: str) -> Callable[[], dt.datetime]:
+    """A wall clock that starts today at ``start`` local time and then runs normally."""
+    tz = ZoneInfo(timezone)
+    origin = dt.datetime.combine(dt.datetime.now(tz).date(), start, tzinfo=tz).astimezone(dt.UTC)
+    t0 = time.monotonic()
+    return lambda: origin + dt.timedelta(seconds=time.monotonic() - t0)
+
+
+def _status_line(app: DeviceApp) -> str:
+    st = app.link.state if app.link else None
+    return (
+        f"status: outbox {app.store.depth()} roster {app.store.roster_version()} "
+        f"connected {st.connected if st else False}"
+    )
+
+
+def _run_headless(app: DeviceApp, script: TextIO, out: TextIO) -> None:
+    tapper = HeadlessTapper(app.terminal, out)
+
+    def status(_args: list[str]) -> None:
+        print(_status_line(app), file=out, flush=True)
+
+    run_script(script, {"tap": lambda a: tapper.tap(a[0]), "status": status}, out)
+
+
+def _run_screen(app: DeviceApp, *, simulate: bool, script: TextIO, out: TextIO) -> None:
+    if simulate and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+        os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
+    os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
+    from device.display.config import parse_display
+    from device.display.controller import Controller
+    from device.display.hardware import make_feedback, make_reader
+    from device.display.loop import UiLoop, stdin_queue
+    from device.display.sdnotify import Notifier
+    from device.display.status import StatusSource
+    from device.display.ui import Display, open_surface
+
+    cfg = app.config
+    display_cfg = parse_display(cfg.display)
+    link = app.link
+    status = StatusSource(
+        app.terminal,
+        link_state=(lambda: link.state) if link else None,
+        broker=cfg.mqtt.url if link else None,
+        version=__version__,
+    )
+    feedback = make_feedback(cfg.hardware, simulate=simulate)
+    controller = Controller(
+        app.terminal,
+        display_cfg,
+        handover_mode=cfg.handover_mode,
+        feedback=feedback,
+        status=status,
+        timezone=cfg.timezone,
+    )
+    surface = open_surface(display_cfg, fullscreen=False if simulate else None)
+    display = Display(controller, surface, display_cfg.diagonal_in)
+    loop = UiLoop(
+        display,
+        fps=display_cfg.fps,
+        script=stdin_queue(script) if simulate else None,
+        out=out if simulate else None,
+        notifier=Notifier(),
+        normalize=_normalizer(),
+        status=lambda: _status_line(app),
+    )
+    reader = make_reader(cfg.hardware, simulate=simulate)
+    if reader is not None and not simulate:
+        reader.start(loop.post_tap, lambda exc: logger.warning("tag reader: %s", exc))
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, lambda *_: loop.stop())
+    try:
+        loop.run()
+    finally:
+        if reader is not None and not simulate:
+            reader.stop()
+        _close(feedback)
+        import pygame
+
+        pygame.quit()
+
+
+def _normalizer() -> Callable[[str], str]:
+    try:
+        from device.hardware.uid import normalize_uid
+    except ImportError:
+        return str.upper
+    return normalize_uid
+
+
+def _close(feedback: Any) -> None:
+    close = getattr(feedback, "close", None)
+    if close is not None:
+        close()

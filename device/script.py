@@ -1,7 +1,8 @@
 """The simulation script: one command a line on standard input.
 
-``tap UID``, ``wait SECONDS``, ``status``, ``quit`` (the touchscreen adds
-``touch X Y`` and ``screenshot FILE.png``).  Output names ids, never people.
+``tap UID``, ``wait SECONDS``, ``status``, ``quit``; with the touchscreen
+(:mod:`device.display.loop`) also ``touch X Y`` and ``screenshot FILE.png``.
+Output names ids, never people.
 """
 
 from __future__ import annotations
@@ -46,18 +47,29 @@ class HeadlessTapper:
             print(f"tap: {ev.type.value} {ev.child_id} seq {ev.seq}", file=self.out, flush=True)
 
 
+def parse_line(raw: str) -> tuple[str, list[str]] | None:
+    """(command, arguments) of one script line; None for blank lines and ``#`` comments."""
+    line = raw.strip()
+    if not line or line.startswith("#"):
+        return None
+    try:
+        words = shlex.split(line)
+    except ValueError as exc:
+        raise ScriptError(str(exc)) from None
+    return words[0], words[1:]
+
+
 def run_script(lines: Iterable[str], handlers: dict[str, Handler], out: TextIO) -> None:
     """Run commands until ``quit`` or end of input; a bad line is reported, not fatal."""
     for number, raw in enumerate(lines, 1):
-        line = raw.strip()
-        if not line or line.startswith("#"):
-            continue
         try:
-            words = shlex.split(line)
-        except ValueError as exc:
+            parsed = parse_line(raw)
+        except ScriptError as exc:
             print(f"line {number}: {exc}", file=out, flush=True)
             continue
-        cmd, args = words[0], words[1:]
+        if parsed is None:
+            continue
+        cmd, args = parsed
         if cmd == "quit":
             return
         if cmd == "wait":

@@ -1,0 +1,97 @@
+"""Builds the :class:`View` from the controller's state and the device's status."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+from device.display.intents import ScreenId
+from device.display.plan import Deviation, child_notes, deviations
+from device.display.view import ChildRow, PendingRow, View
+
+if TYPE_CHECKING:
+    from device.display.controller import Controller
+
+
+def _row(c: Controller, child_id: str, *, with_deviations: bool = False) -> ChildRow:
+    st = c.status
+    entry = st.plan_of(child_id)
+    status = st.status_of(child_id)
+    devs: tuple[Deviation, ...] = ()
+    if with_deviations:
+        devs = tuple(deviations(entry, status, c.local_now().time(), c.config.deviation_grace_min))
+    return ChildRow(
+        child_id=child_id,
+        name=st.name_of(child_id),
+        status=status,
+        notes=tuple(child_notes(entry)),
+        deviations=devs,
+        arrive=entry.arrive if entry else None,
+        leave=entry.leave if entry else None,
+        pickup_by=entry.pickup_by if entry else None,
+        pending=child_id in c.pending,
+    )
+
+
+def _guardian_rows(c: Controller) -> tuple[tuple[ChildRow, ...], float | None]:
+    v = c.visit
+    if v is None:
+        return (), None
+    now = c.clock()
+    rows, left = [], []
+    for cid in v.child_ids:
+        r = _row(c, cid)
+        choice = v.done.get(cid)
+        if choice is not None:
+            remaining = choice.at + c.config.undo_s - now
+            r = replace(r, done=choice.kind.value, pending=choice.pending, undoable=remaining > 0)
+            if remaining > 0:
+                left.append(remaining)
+        rows.append(r)
+    return tuple(rows), (max(left) if left else None)
+
+
+def build_view(c: Controller) -> View:
+    st = c.status
+    screen = c.screen
+    now = c.local_now()
+    presence = st.presence()
+    still_in = sum(1 for s in presence.values() if s == "present")
+    guardian_rows, undo_left = _guardian_rows(c) if screen == ScreenId.GUARDIAN else ((), None)
+    rows: tuple[ChildRow, ...] = ()
+    if screen in (ScreenId.STAFF, ScreenId.CLOSING, ScreenId.EVACUATION):
+        ids = st.child_ids()
+        if screen != ScreenId.STAFF:
+            ids = [i for i in ids if presence.get(i) == "present"]
+        rows = tuple(_row(c, i, with_deviations=screen == ScreenId.STAFF) for i in ids)
+    pending = tuple(
+        PendingRow(
+            p.child_id,
+            st.name_of(p.child_id),
+            p.kind.value,
+            st.guardian_name(p.guardian_id),
+            p.at.astimezone(c.tz).time(),
+        )
+        for p in sorted(c.pending.values(), key=lambda p: p.created)
+    )
+    return View(
+        screen=screen,
+        now=now,
+        language=c.language,
+        department=st.department(),
+        link=st.link(),
+        handover_mode=c.handover_mode,
+        closing=now.time() >= c.config.closing_time,
+        still_in=still_in,
+        pending_count=len(pending),
+        guardian_rows=guardian_rows,
+        single=bool(c.visit and c.visit.single),
+        undo_left_s=undo_left,
+        staff_name=c.staff.name if c.staff else None,
+        rows=rows,
+        pending=pending,
+        page=c.page,
+        pin_length=len(c.pin.digits),
+        pin_message=c.pin.message,
+        tech=st.tech(c.last_unknown) if screen == ScreenId.TECHNICIAN else None,
+    )

@@ -1,0 +1,119 @@
+"""A guardian at the screen: one child, several children, undo, walking away."""
+
+from __future__ import annotations
+
+import pygame
+
+from device.app import DeviceApp
+from device.display import intents as it
+from device.display.controller import Controller
+from device.display.intents import ScreenId
+from device.display.ui import Display
+from tests.display.conftest import ANNA, KARIN, FakeClock, events
+
+
+def button(display: Display, intent: it.Intent) -> pygame.Rect:
+    display.render()
+    hits = [b.rect for b in display.buttons if b.intent == intent]
+    assert hits, f"no button for {intent} on {display.controller.screen}"
+    return hits[0]
+
+
+def test_one_child_tap_checks_in_and_offers_undo(app: DeviceApp, display: Display) -> None:
+    c = display.controller
+    c.on_tap(KARIN)
+    assert events(app) == [("check_in", "c-ines", "guardian", "tag")]
+    assert c.screen == ScreenId.GUARDIAN
+    view = display.render()
+    assert view.guardian_rows[0].undoable and view.undo_left_s
+    labels = [b.label for b in display.buttons]
+    assert any(lbl.startswith("Ångra") for lbl in labels)
+    assert app.terminal.status_of("c-ines") == "present"
+
+
+def test_undo_records_the_reverse(app: DeviceApp, display: Display) -> None:
+    c = display.controller
+    c.on_tap(KARIN)
+    r = button(display, it.Undo("c-ines"))
+    pygame.event.post(pygame.event.Event(pygame.MOUSEBUTTONDOWN, pos=r.center, button=1, touch=False))
+    for ev in pygame.event.get():
+        display.handle_event(ev)
+    assert events(app) == [
+        ("check_in", "c-ines", "guardian", "tag"),
+        ("check_out", "c-ines", "guardian", "touch"),
+    ]
+
+
+def test_undo_expires(app: DeviceApp, controller: Controller, clock: FakeClock) -> None:
+    controller.on_tap(KARIN)
+    clock.advance(controller.config.undo_s + 0.1)
+    controller.handle(it.Undo("c-ines"))
+    assert len(events(app)) == 1
+    controller.tick()
+    assert controller.screen == ScreenId.IDLE
+
+
+def test_same_guardian_tapping_again_does_not_toggle_back(app: DeviceApp, controller: Controller) -> None:
+    controller.on_tap(KARIN)
+    controller.on_tap(KARIN)
+    assert len(events(app)) == 1
+
+
+def test_several_children_touching_one_records_only_that_one(app: DeviceApp, display: Display) -> None:
+    c = display.controller
+    c.on_tap(ANNA)
+    assert events(app) == []  # a tap alone decides nothing for two children
+    r = button(display, it.ChooseChild("c-alva"))
+    w, h = display.surface.get_size()
+    pygame.event.post(
+        pygame.event.Event(
+            pygame.FINGERDOWN,
+            x=r.centerx / w,
+            y=r.centery / h,
+            finger_id=0,
+            touch_id=0,
+            dx=0,
+            dy=0,
+            pressure=1,
+        )
+    )
+    for ev in pygame.event.get():
+        display.handle_event(ev)
+    assert events(app) == [("check_in", "c-alva", "guardian", "touch")]
+    view = display.render()
+    alva, noah = view.guardian_rows
+    assert alva.done == "check_in" and noah.done is None
+    assert any("Mormor Eva" in t for t, _, _ in display.painter.texts)  # today's note shown
+
+
+def test_all_checks_in_the_rest(app: DeviceApp, controller: Controller) -> None:
+    controller.on_tap(ANNA)
+    controller.handle(it.ChooseChild("c-noah"))
+    controller.handle(it.ChooseAll())
+    assert [e[:2] for e in events(app)] == [("check_in", "c-noah"), ("check_in", "c-alva")]
+
+
+def test_walking_away_records_nothing(app: DeviceApp, controller: Controller, clock: FakeClock) -> None:
+    controller.on_tap(ANNA)
+    clock.advance(controller.config.guardian_timeout_s + 1)
+    controller.tick()
+    assert controller.screen == ScreenId.IDLE
+    assert events(app) == []
+
+
+def test_walking_away_keeps_what_was_touched(
+    app: DeviceApp, controller: Controller, clock: FakeClock
+) -> None:
+    controller.on_tap(ANNA)
+    controller.handle(it.ChooseChild("c-noah"))
+    clock.advance(controller.config.guardian_timeout_s + 1)
+    controller.tick()
+    assert controller.screen == ScreenId.IDLE
+    assert [e[:2] for e in events(app)] == [("check_in", "c-noah")]
+
+
+def test_checked_in_child_is_picked_up(app: DeviceApp, controller: Controller, clock: FakeClock) -> None:
+    controller.on_tap(KARIN)
+    controller.handle(it.Done())
+    controller.on_tap(KARIN)
+    assert [e[0] for e in events(app)] == ["check_in", "check_out"]
