@@ -1,0 +1,240 @@
+"""The MFRC522 backend running the real ``mfrc522`` driver against the register-level emulator."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import sys
+import threading
+import time
+
+import pytest
+
+from device.hardware.errors import ReaderError, ReaderNotAvailableError
+from device.hardware.reader import iso14443a as iso
+from device.hardware.reader.mfrc522 import Mfrc522Reader
+from device.hardware.reader.mfrc522_emulator import (
+    ERR_COLL,
+    EmulatedCard,
+    FakePi,
+    Mfrc522Chip,
+)
+from device.hardware.reader.taps import TapFilter
+
+RESET_PIN = 25
+UID4, UID7, UID10 = "04A23B11", "04112233445566", "0102030405060708090A"
+
+
+def total_reads(chip: Mfrc522Chip) -> int:
+    return sum(chip.register_reads.values())
+
+
+@pytest.fixture
+def reader(fake_pi: FakePi) -> Mfrc522Reader:
+    r = Mfrc522Reader(reset_pin=RESET_PIN, poll_interval_s=0.01)
+    r.open()
+    return r
+
+
+def test_reads_a_4_byte_uid_with_cascade_level_1_only(
+    fake_pi: FakePi, reader: Mfrc522Reader
+) -> None:
+    fake_pi.chip.place(UID4)
+    assert reader.poll_once() == UID4
+    sent = [frame[:2] for frame in fake_pi.chip.frames]
+    assert sent == [b"\x52", b"\x93\x20", b"\x93\x70", b"\x50\x00"]  # WUPA, anticoll, SELECT, HLTA
+
+
+def test_reads_a_7_byte_uid_through_cascade_level_2(fake_pi: FakePi, reader: Mfrc522Reader) -> None:
+    fake_pi.chip.place(UID7)
+    assert reader.poll_once() == UID7
+    assert [f[:2] for f in fake_pi.chip.frames[1:5]] == [
+        b"\x93\x20",
+        b"\x93\x70",
+        b"\x95\x20",
+        b"\x95\x70",
+    ]
+
+
+def test_reads_a_10_byte_uid(fake_pi: FakePi, reader: Mfrc522Reader) -> None:
+    fake_pi.chip.place(UID10)
+    assert reader.poll_once() == UID10
+
+
+def test_a_card_held_still_is_read_on_every_poll(fake_pi: FakePi, reader: Mfrc522Reader) -> None:
+    fake_pi.chip.place(UID7)
+    assert [reader.poll_once() for _ in range(5)] == [UID7] * 5  # WUPA wakes the halted card
+
+
+def test_no_card_is_none_and_cheap(fake_pi: FakePi, reader: Mfrc522Reader) -> None:
+    before = total_reads(fake_pi.chip)
+    assert reader.poll_once() is None
+    ours = total_reads(fake_pi.chip) - before
+    assert ours <= 10
+    # The package's own request spins ~2,000 register reads for the same empty field.
+    before = total_reads(fake_pi.chip)
+    status, _ = reader._driver.MFRC522_Request(reader._driver.PICC_REQIDL)
+    assert status != reader._driver.MI_OK
+    assert total_reads(fake_pi.chip) - before > 1000
+
+
+def test_card_pulled_mid_read_is_no_uid_and_no_crash(
+    fake_pi: FakePi, reader: Mfrc522Reader
+) -> None:
+    def pull_at_level_2(chip: Mfrc522Chip, frame: bytes, answer: bytes | None) -> bytes | None:
+        if frame[:1] == b"\x95":
+            chip.remove()
+            return None
+        return answer
+
+    fake_pi.chip.place(UID7)
+    fake_pi.chip.hook = pull_at_level_2
+    assert reader.poll_once() is None
+    assert reader.poll_once() is None
+
+
+@pytest.mark.parametrize("glitch", ["bcc", "sak_crc", "collision", "no_cascade_tag"])
+def test_corrupt_frames_are_dropped(fake_pi: FakePi, reader: Mfrc522Reader, glitch: str) -> None:
+    def corrupt(chip: Mfrc522Chip, frame: bytes, answer: bytes | None) -> bytes | None:
+        if answer is None:
+            return None
+        if glitch == "bcc" and frame == b"\x93\x20":
+            return answer[:4] + bytes((answer[4] ^ 0x01,))
+        if glitch == "sak_crc" and frame[:2] == b"\x93\x70":
+            return answer[:2] + bytes((answer[2] ^ 0x80,))
+        if glitch == "collision" and frame == b"\x93\x20":
+            chip.error_on_next_answer = ERR_COLL
+        if glitch == "no_cascade_tag" and frame == b"\x93\x20":
+            fixed = b"\x77" + answer[1:4]  # SAK will say "more levels", but no 0x88 tag
+            return fixed + bytes((iso.bcc(fixed),))
+        return answer
+
+    fake_pi.chip.place(UID7)
+    fake_pi.chip.hook = corrupt
+    assert reader.poll_once() is None
+    fake_pi.chip.hook = None
+    assert reader.poll_once() == UID7  # and the next clean read works
+
+
+def test_taps_from_polls(fake_pi: FakePi, reader: Mfrc522Reader) -> None:
+    """Held still = one tap; pulled, tapped again quickly = same tap; one-poll glitch = none."""
+    now = [0.0]
+    taps = TapFilter(confirm_reads=reader.tap_filter.confirm_reads, clock=lambda: now[0])
+
+    def poll(times: int) -> list[str]:
+        found = []
+        for _ in range(times):
+            tap = taps.feed(reader.poll_once())
+            if tap:
+                found.append(tap)
+            now[0] += 0.1
+        return found
+
+    assert reader.tap_filter.confirm_reads == 2
+    fake_pi.chip.place(UID4)
+    assert poll(1) == []  # a single read is not yet a tap ...
+    fake_pi.chip.remove()
+    assert poll(3) == []  # ... so a brush past the reader is none
+    fake_pi.chip.place(UID4)
+    assert poll(20) == [UID4]  # held 2 s: one tap
+    fake_pi.chip.remove()
+    assert poll(5) == []
+    fake_pi.chip.place(UID4)
+    assert poll(5) == []  # again within 3 s: the same tap
+    fake_pi.chip.remove()
+    assert poll(40) == []
+    fake_pi.chip.place(UID4)
+    assert poll(3) == [UID4]  # after the window: a new tap
+
+
+def test_poll_thread_taps_once_and_sleeps_between_polls(fake_pi: FakePi) -> None:
+    reader = Mfrc522Reader(reset_pin=RESET_PIN, poll_interval_s=0.05)
+    taps: list[str] = []
+    tapped = threading.Event()
+    fake_pi.chip.place(UID7)
+    reader.start(lambda uid: (taps.append(uid), tapped.set()))
+    try:
+        assert tapped.wait(2)
+        time.sleep(0.3)  # held still for a while
+    finally:
+        reader.stop()
+    assert taps == [UID7]
+    polls = fake_pi.chip.frames.count(b"\x52")
+    assert 4 <= polls <= 12, polls  # ~0.35 s at one poll per 50 ms, not a busy loop
+
+
+def test_idle_reader_reads_few_registers_per_second(fake_pi: FakePi) -> None:
+    reader = Mfrc522Reader(reset_pin=RESET_PIN, poll_interval_s=0.02)
+    reader.start(lambda uid: None)
+    before = total_reads(fake_pi.chip)
+    time.sleep(0.2)
+    reads = total_reads(fake_pi.chip) - before
+    reader.stop()
+    assert 0 < reads < 200  # ~10 polls of <= 10 reads; the package alone would do ~20,000
+
+
+def test_recovers_when_the_chip_resets(fake_pi: FakePi, reader: Mfrc522Reader) -> None:
+    fake_pi.chip.write(0x01, 0x0F)  # a brown-out: soft reset, antenna off
+    assert reader.poll_once() is None  # notices the antenna is off and re-initialises
+    fake_pi.chip.place(UID4)
+    assert reader.poll_once() == UID4
+
+
+def test_open_uses_bcm_and_our_reset_pin_and_adds_no_log_handlers(fake_pi: FakePi) -> None:
+    driver_logger = logging.getLogger("mfrc522Logger")
+    handlers = list(driver_logger.handlers)
+    for _ in range(3):
+        r = Mfrc522Reader(reset_pin=RESET_PIN)
+        r.open()
+        r.close()
+    assert driver_logger.handlers == handlers
+    assert fake_pi.gpio.mode == fake_pi.gpio.BCM
+    assert fake_pi.gpio.outputs[RESET_PIN] == 1
+    assert fake_pi.gpio.cleaned == [RESET_PIN] * 3  # never a global GPIO.cleanup()
+    assert not fake_pi.chip.antenna_on
+
+
+def test_missing_spi_device_is_a_reader_error(fake_pi: FakePi) -> None:
+    with pytest.raises(ReaderError, match="spi=on"):
+        Mfrc522Reader(spi_device=1).open()
+
+
+def test_silent_chip_is_a_reader_error(fake_pi: FakePi) -> None:
+    reader = Mfrc522Reader(reset_pin=24)  # RST wired elsewhere: the chip stays in reset
+    fake_pi.chip.reset_pin_high = False
+    with pytest.raises(ReaderError, match="VersionReg 0x00"):
+        reader.open()
+
+
+def test_spi_failure_mid_poll_reopens(fake_pi: FakePi, reader: Mfrc522Reader) -> None:
+    reader._driver.spi.close()  # the next transfer raises OSError
+    with pytest.raises(ReaderError):
+        reader.poll_once()
+    fake_pi.chip.place(UID4)
+    assert reader.poll_once() == UID4
+
+
+def test_without_the_pi_modules_the_reader_is_unavailable(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in [n for n in sys.modules if n.split(".")[0] in ("mfrc522", "RPi")]:
+        monkeypatch.delitem(sys.modules, name)
+    monkeypatch.setitem(sys.modules, "RPi", None)  # import RPi fails as off a Pi
+    with pytest.raises(ReaderNotAvailableError) as info:
+        Mfrc522Reader().open()
+    assert isinstance(info.value, ImportError)
+
+
+def test_emulator_serves_the_packages_own_api(fake_pi: FakePi) -> None:
+    """Fidelity check, and the gaps we fill: the package folds the BCC into its number
+    and returns only cascade level 1 of a 7-byte UID."""
+    simple = importlib.import_module("mfrc522").SimpleMFRC522()
+    fake_pi.chip.place(EmulatedCard.from_hex(UID4))
+    assert simple.read_id_no_block() == 0x04A23B118C
+    fake_pi.chip.place(UID7)
+    assert simple.read_id_no_block() == 0x88041122BF
+    fake_pi.chip.place(UID4)
+    fake_pi.chip.card.blocks[8] = b"hej".ljust(16, b" ")  # type: ignore[union-attr]
+    fake_pi.chip.card.blocks[9] = bytes(16)  # type: ignore[union-attr]
+    fake_pi.chip.card.blocks[10] = bytes(16)  # type: ignore[union-attr]
+    uid_number, text = simple.read_no_block()
+    assert uid_number == 0x04A23B118C
+    assert text.startswith("hej")
