@@ -1,0 +1,182 @@
+"""Unknown tags, staff mode (tag and PIN), overrides, evacuation, closing, staff-confirmed handovers."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from device.app import DeviceApp
+from device.display import intents as it
+from device.display import theme
+from device.display.controller import Controller
+from device.display.intents import ScreenId
+from device.display.ui import Display
+from tests.display.conftest import ANNA, KARIN, STAFF_PIN, STAFF_TAG, FakeClock, MakeController, events
+
+
+@pytest.fixture
+def mock_pins() -> Iterator[object]:
+    gpiozero = pytest.importorskip("gpiozero")
+    from gpiozero.pins.mock import MockFactory, MockPWMPin
+
+    factory = MockFactory(pin_class=MockPWMPin)
+    gpiozero.Device.pin_factory = factory
+    yield factory
+    factory.reset()
+    gpiozero.Device.pin_factory = None
+
+
+def test_unknown_tag_shows_message_red_light_and_keeps_digest(
+    app: DeviceApp, make_controller: MakeController, surface_for, mock_pins
+) -> None:
+    feedback_mod = pytest.importorskip("device.hardware.feedback")
+    fb = feedback_mod.GpioFeedback(green_pin=17, red_pin=27, buzzer_pin=22, pin_factory=mock_pins)
+    try:
+        c = make_controller(feedback=fb)
+        display = Display(c, surface_for((800, 480)))
+        c.on_tap("DEADBEEF")
+        assert c.screen == ScreenId.UNKNOWN
+        display.render()
+        assert display.surface.get_at((400, 60))[:3] == theme.DANGER
+        assert any(t == "Okänd bricka" for t, _, _ in display.painter.texts)
+        fb.wait(0.01)  # let the worker apply the first step
+        assert mock_pins.pin(27).state  # red on
+        assert not mock_pins.pin(17).state
+        assert events(app) == []
+        assert c.last_unknown and len(c.last_unknown) == 64
+    finally:
+        fb.close()
+
+
+def test_technician_screen_shows_last_unknown_digest(controller: Controller, display: Display) -> None:
+    controller.on_tap("DEADBEEF")
+    digest = controller.last_unknown
+    controller.on_tap(STAFF_TAG)
+    controller.handle(it.Show(ScreenId.TECHNICIAN))
+    view = display.render()
+    assert view.tech is not None and view.tech.last_unknown == digest
+    assert any(
+        t == digest or (t.endswith("…") and digest.startswith(t[:-1])) for t, _, _ in display.painter.texts
+    )
+    assert any(t == "disp-test" for t, _, _ in display.painter.texts)
+
+
+def _pin(c: Controller, digits: str) -> None:
+    c.handle(it.OpenPin())
+    for d in digits:
+        c.handle(it.PinKey(d))
+    c.handle(it.PinKey("ok"))
+
+
+def test_staff_pin_right_unlocks(controller: Controller) -> None:
+    _pin(controller, STAFF_PIN)
+    assert controller.screen == ScreenId.STAFF
+    assert controller.staff is not None and controller.staff.staff_id == "s-lena"
+
+
+def test_staff_pin_wrong_stays_locked_and_locks_out(controller: Controller, clock: FakeClock) -> None:
+    _pin(controller, "1111")
+    assert controller.screen == ScreenId.PIN and controller.pin.message == "wrong"
+    assert controller.feedback.history[-1] == "error"  # type: ignore[attr-defined]
+    for _ in range(controller.config.pin_attempts):
+        for d in "1111":
+            controller.handle(it.PinKey(d))
+        controller.handle(it.PinKey("ok"))
+    for d in STAFF_PIN:
+        controller.handle(it.PinKey(d))
+    controller.handle(it.PinKey("ok"))
+    assert controller.screen == ScreenId.PIN and controller.pin.message == "locked"
+
+
+def test_staff_mode_locks_after_inactivity(controller: Controller, clock: FakeClock) -> None:
+    controller.on_tap(STAFF_TAG)
+    assert controller.screen == ScreenId.STAFF
+    clock.advance(controller.config.staff_lock_s + 1)
+    controller.tick()
+    assert controller.screen == ScreenId.IDLE and controller.staff is None
+
+
+def test_staff_override_records_as_staff(app: DeviceApp, controller: Controller) -> None:
+    controller.on_tap(STAFF_TAG)
+    controller.handle(it.Override("c-liam"))
+    controller.handle(it.Override("c-liam"))
+    assert events(app) == [
+        ("check_in", "c-liam", "staff", "staff_override"),
+        ("check_out", "c-liam", "staff", "staff_override"),
+    ]
+
+
+def test_staff_list_shows_deviations(make_controller: MakeController, surface_for) -> None:
+    c = make_controller(at="16:45")
+    c.on_tap(KARIN)  # Ines checked in, planned pickup 15:30
+    c.on_tap(STAFF_TAG)
+    view = Display(c, surface_for((800, 480))).render()
+    rows = {r.child_id: r for r in view.rows}
+    assert [d.kind for d in rows["c-ines"].deviations] == ["still_here"]
+    assert [d.kind for d in rows["c-liam"].deviations] == ["not_arrived"]
+    assert rows["c-omar"].deviations == ()  # on leave and not here: as planned
+    assert rows["c-alva"].pickup_by == "Mormor Eva"
+
+
+def test_evacuation_lists_present_children(controller: Controller, display: Display) -> None:
+    controller.on_tap(KARIN)
+    controller.on_tap(ANNA)
+    controller.handle(it.ChooseChild("c-noah"))
+    controller.on_tap(STAFF_TAG)
+    controller.handle(it.Show(ScreenId.EVACUATION))
+    view = display.render()
+    assert {r.child_id for r in view.rows} == {"c-ines", "c-noah"}
+    texts = [t for t, _, _ in display.painter.texts]
+    assert "☐ Ines B." in texts and "☐ Noah S." in texts and "☐ Alva S." not in texts
+
+
+def test_closing_time_lists_children_still_in_and_checks_nobody_out(
+    app: DeviceApp, make_controller: MakeController, clock: FakeClock
+) -> None:
+    c = make_controller(at="17:45")
+    c.on_tap(KARIN)
+    c.handle(it.Done())
+    clock.advance(3600)
+    c.tick()
+    assert app.terminal.status_of("c-ines") == "present"  # no silent automatic check-out
+    assert c.view().closing and c.view().still_in == 1
+    c.on_tap(STAFF_TAG)
+    assert c.screen == ScreenId.CLOSING
+    assert [r.child_id for r in c.view().rows] == ["c-ines"]
+    c.handle(it.Override("c-ines"))
+    assert events(app)[-1] == ("check_out", "c-ines", "staff", "staff_override")
+
+
+def test_staff_confirmed_handover_records_only_after_confirmation(
+    app: DeviceApp, make_controller: MakeController
+) -> None:
+    c = make_controller(mode="staff_confirmed")
+    c.on_tap(KARIN)
+    assert events(app) == [] and "c-ines" in c.pending
+    assert c.view().pending_count == 1
+    c.on_tap(STAFF_TAG)
+    assert c.screen == ScreenId.PENDING
+    c.handle(it.ConfirmHandover("c-ines"))
+    assert events(app) == [("check_in", "c-ines", "guardian", "tag")]
+    assert c.pending == {}
+
+
+def test_unconfirmed_handover_expires_unrecorded(
+    app: DeviceApp, make_controller: MakeController, clock: FakeClock
+) -> None:
+    c = make_controller(mode="staff_confirmed")
+    c.on_tap(ANNA)
+    c.handle(it.ChooseChild("c-alva"))
+    c.handle(it.Done())
+    clock.advance(c.config.pending_expiry_s + 1)
+    c.tick()
+    assert c.pending == {} and events(app) == []
+
+
+def test_rejected_handover_records_nothing(app: DeviceApp, make_controller: MakeController) -> None:
+    c = make_controller(mode="staff_confirmed")
+    c.on_tap(KARIN)
+    c.on_tap(STAFF_TAG)
+    c.handle(it.RejectHandover("c-ines"))
+    assert c.pending == {} and events(app) == []
