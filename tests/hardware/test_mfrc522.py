@@ -152,7 +152,12 @@ def test_poll_thread_taps_once_and_sleeps_between_polls(fake_pi: FakePi) -> None
     taps: list[str] = []
     tapped = threading.Event()
     fake_pi.chip.place(UID7)
-    reader.start(lambda uid: (taps.append(uid), tapped.set()))
+
+    def on_tap(uid: str) -> None:
+        taps.append(uid)
+        tapped.set()
+
+    reader.start(on_tap)
     try:
         assert tapped.wait(2)
         time.sleep(0.3)  # held still for a while
