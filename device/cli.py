@@ -66,6 +66,9 @@ def simulate(
     clock: Annotated[
         str | None, typer.Option("--clock", help="start the clock today at HH:MM local time (demos)")
     ] = None,
+    handover_mode: Annotated[
+        str | None, typer.Option("--handover-mode", help="override: self_service or staff_confirmed")
+    ] = None,
     log_level: Annotated[str, typer.Option("--log-level")] = "WARNING",
 ) -> None:
     logging.basicConfig(
@@ -81,6 +84,11 @@ def simulate(
         tag_key, seed, connect = None, None, True
     if broker is not None:
         cfg = cfg.model_copy(update={"mqtt": cfg.mqtt.model_copy(update={"url": broker})})
+    if handover_mode is not None:
+        if handover_mode not in ("self_service", "staff_confirmed"):
+            typer.echo("error: --handover-mode is self_service or staff_confirmed", err=True)
+            raise typer.Exit(2)
+        cfg = cfg.model_copy(update={"handover_mode": handover_mode})
     start_at = None
     if clock is not None:
         try:

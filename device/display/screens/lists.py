@@ -101,11 +101,12 @@ class ClosingScreen(Screen):
         rh, bw = lay.target(66), lay.target(190)
         for i, r in enumerate(view.rows[start:end]):
             box = pygame.Rect(body.left, head.bottom + lay.px(4) + i * rh, body.width - bw - lay.gap, rh)
-            half = box.width * 2 // 5
+            half = box.width // 3
             p.text(r.name, pygame.Rect(box.left, box.top, half, rh), lay.font("large"), bold=True)
-            plan = words.hhmm(r.leave) + (f" · {r.pickup_by}" if r.pickup_by else "")
+            parts = [tr(N_("pickup {time}"), time=words.hhmm(r.leave))] if r.leave else []
+            parts += [tr(N_("by {who}"), who=r.pickup_by)] if r.pickup_by else []
             p.text(
-                tr(N_("planned pickup {plan}"), plan=plan) if plan else "",
+                " · ".join(parts),
                 pygame.Rect(box.left + half, box.top, box.width - half, rh),
                 lay.font("small"),
                 color=theme.MUTED,

@@ -47,7 +47,7 @@ class TechnicianScreen(Screen):
         body = body_rect(lay)
         items = lines(tr, view.tech)
         lh = body.height // len(items)
-        key_w = body.width * 3 // 10
+        key_w = body.width * 37 // 100
         for i, (key, value) in enumerate(items):
             y = body.top + i * lh
             p.text(key, pygame.Rect(body.left, y, key_w, lh), lay.font("small"), color=theme.MUTED)
