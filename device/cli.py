@@ -21,11 +21,22 @@ def _demo_help() -> str:
 
 
 def _load(config: Path) -> DeviceConfig:
+    """The config with its [display] and [hardware] tables validated too; exit 2 naming the key."""
     try:
-        return load_config(config)
-    except ConfigError as exc:
+        cfg = load_config(config)
+        from device.display.config import parse_display
+
+        parse_display(cfg.display, f"{config}: display")
+        if cfg.hardware:
+            from device.display.hardware import parse_hardware
+
+            parse_hardware(cfg.hardware)
+    except (ConfigError, ValueError) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
+    except ImportError:  # no device.hardware on this machine: validated when the device starts
+        pass
+    return cfg
 
 
 @app.command("check-config")
