@@ -165,6 +165,8 @@ def serve(
         str, typer.Option("--broker", envvar="LH_BROKER_URL", help="mqtt[s]://[user:pass@]host:port")
     ] = "mqtt://127.0.0.1:1883",
     tls_ca: Annotated[Path | None, typer.Option("--tls-ca", help="site CA certificate (PEM)")] = None,
+    tls_cert: Annotated[Path | None, typer.Option("--tls-cert", help="client certificate (PEM)")] = None,
+    tls_key: Annotated[Path | None, typer.Option("--tls-key", help="central's client key (PEM)")] = None,
     client_id: Annotated[str, typer.Option("--client-id", help="stable per instance")] = "central-1",
     password_file: Annotated[
         Path | None, typer.Option("--password-file", help="broker password, instead of in the URL")
@@ -198,6 +200,8 @@ def serve(
         client_id=client_id,
         topics=Topics(topic_prefix),
         tls_ca=str(tls_ca) if tls_ca else None,
+        tls_cert=str(tls_cert) if tls_cert else None,
+        tls_key=str(tls_key) if tls_key else None,
         plan_provider=PlanProvider(store),
         version=__version__,
     )

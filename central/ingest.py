@@ -256,7 +256,9 @@ class Ingestor:
                 p = existing.get(cid)
                 if p is None:
                     s.add(
-                        Presence(child_id=cid, status=new_status, since=r["occurred_at"], event_id=r["event_id"])
+                        Presence(
+                            child_id=cid, status=new_status, since=r["occurred_at"], event_id=r["event_id"]
+                        )
                     )
                 elif (r["occurred_at"], r["event_id"]) > (p.since, p.event_id):
                     p.status, p.since, p.event_id = new_status, r["occurred_at"], r["event_id"]
