@@ -247,7 +247,7 @@ class CentralStore:
                 guardians=[
                     RosterGuardian(
                         id=g.id,
-                        display_name=_person_display(g.name),
+                        display_name=person_display(g.name),
                         tag_digests=tags.get(("guardian", g.id), []),
                     )
                     for g in guardians
@@ -255,7 +255,7 @@ class CentralStore:
                 staff=[
                     RosterStaff(
                         id=st.id,
-                        display_name=_person_display(st.name),
+                        display_name=person_display(st.name),
                         tag_digests=tags.get(("staff", st.id), []),
                         pin_hash=st.pin_hash,
                     )
@@ -265,8 +265,8 @@ class CentralStore:
             )
 
 
-def _person_display(full_name: str) -> str:
-    """'Anna Svensson' -> 'Anna S.': adults too are shown by first name and initial."""
+def person_display(full_name: str) -> str:
+    """'Anna Svensson' -> 'Anna S.': adults too are shown by first name and initial, never more."""
     parts = full_name.split()
     if len(parts) < 2:
         return full_name[:80]

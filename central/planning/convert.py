@@ -25,16 +25,9 @@ from central.rules import (
     Week,
     make_week,
 )
+from central.store import person_display
 
 WeekJSON = list[list[str] | None]
-
-
-def person_display(full_name: str) -> str:
-    """'Anna Svensson' → 'Anna S.': adults are named by first name and initial, never more."""
-    parts = full_name.split()
-    if len(parts) < 2:
-        return full_name[:80]
-    return f"{parts[0]} {parts[-1][:1]}."[:80]
 
 
 def author(guardian_id: str, full_name: str | None) -> Author:

@@ -3,21 +3,18 @@
 Whatever reader saw the tag, a UID is written as uppercase hex without
 separators and without the BCC check byte: 8 characters for a 4-byte UID,
 14 for a 7-byte UID (NTAG stickers, many key fobs) and 20 for the rare 10-byte
-UID.  The same rule as ``protocol.tags.normalize_uid_hex`` applies to text.
+UID.  Text goes through ``protocol.tags.normalize_uid_hex``, the rule central uses too.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 
 from device.hardware.errors import InvalidUidError
+from protocol.tags import normalize_uid_hex
 
 #: Lengths in bytes of the UIDs ISO/IEC 14443-3 allows (single, double, triple size).
 UID_LENGTHS = (4, 7, 10)
-
-_SEPARATORS = re.compile(r"[\s:\-]")
-_HEX = re.compile(r"[0-9A-F]+")
 
 
 def normalize_uid(value: str | bytes | bytearray | Iterable[int]) -> str:
@@ -28,10 +25,10 @@ def normalize_uid(value: str | bytes | bytearray | Iterable[int]) -> str:
     is not 4, 7 or 10 bytes; the message never repeats the value.
     """
     if isinstance(value, str):
-        text = _SEPARATORS.sub("", value).upper()
-        if not _HEX.fullmatch(text) or len(text) // 2 not in UID_LENGTHS or len(text) % 2:
-            raise InvalidUidError("a tag UID must be 4, 7 or 10 bytes of hex")
-        return text
+        try:
+            return normalize_uid_hex(value)
+        except ValueError:
+            raise InvalidUidError("a tag UID must be 4, 7 or 10 bytes of hex") from None
     try:
         raw = bytes(value)
     except (TypeError, ValueError) as exc:
