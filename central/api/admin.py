@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from central import audit, reports
 from central.api import schemas as sc
-from central.api.deps import DB, AdminP, Ctx, DepartmentIdPath
+from central.api.deps import DB, ID_PATTERN, AdminP, Ctx, DepartmentIdPath
 from central.db.schema import AuditRow, Department, Unit
 from central.importer import ImportError_, apply, parse
 from central.planning.changes import ChangeError
@@ -175,7 +175,7 @@ def hours_report(
     s: DB,
     year: Annotated[int, Query(ge=2000, le=2100)],
     month: Annotated[int, Query(ge=1, le=12)],
-    department_id: Annotated[str | None, Query(max_length=64)] = None,
+    department_id: Annotated[str | None, Query(max_length=64, pattern=ID_PATTERN)] = None,
     format: Literal["json", "csv"] = "json",
 ) -> Response:
     """Scheduled, planned and attended hours per child in a month (fees depend on hours)."""
@@ -204,7 +204,7 @@ def expected_report(
     s: DB,
     first: dt.date,
     last: dt.date,
-    department_id: Annotated[str | None, Query(max_length=64)] = None,
+    department_id: Annotated[str | None, Query(max_length=64, pattern=ID_PATTERN)] = None,
     format: Literal["json", "csv"] = "json",
 ) -> Response:
     """Children expected per department and day (for the kitchen); at most 62 days."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import typing
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Annotated
@@ -81,27 +82,46 @@ def principal(ctx: Ctx, cred: Annotated[HTTPAuthorizationCredentials | None, Dep
         raise HTTPException(401, "invalid or expired token", headers={"WWW-Authenticate": "Bearer"}) from None
 
 
-_allowed_query: dict[int, frozenset[str]] = {}
+_query_rules: dict[int, tuple[frozenset[str], frozenset[str]]] = {}
+
+
+def _is_sequence(annotation: object) -> bool:
+    """Whether a query parameter's annotation takes several values (``list[str] | None`` etc.)."""
+    origin = typing.get_origin(annotation)
+    if origin in (list, tuple, set, frozenset):
+        return True
+    return any(_is_sequence(a) for a in typing.get_args(annotation)) if origin is not None else False
 
 
 def reject_unknown_query(request: Request) -> None:
-    """422 for a query parameter the endpoint does not take: a typo must not silently do nothing."""
+    """422 for a query parameter the endpoint does not take, or a one-value parameter given twice:
+    a typo must not silently do nothing, and ``?department_id=a&department_id=b`` must not
+    silently mean b."""
     route = request.scope.get("route")
     dependant = getattr(route, "dependant", None)
     if dependant is None or not request.query_params:
         return
-    allowed = _allowed_query.get(id(route))
-    if allowed is None:
+    rules = _query_rules.get(id(route))
+    if rules is None:
         names: set[str] = set()
+        multi: set[str] = set()
         stack = [dependant]
         while stack:  # the endpoint's own query parameters and those of its dependencies
             d = stack.pop()
-            names.update(p.alias for p in d.query_params)
+            for p in d.query_params:
+                names.add(p.alias)
+                if _is_sequence(p.field_info.annotation):
+                    multi.add(p.alias)
             stack.extend(d.dependencies)
-        allowed = _allowed_query[id(route)] = frozenset(names)
+        rules = _query_rules[id(route)] = (frozenset(names), frozenset(multi))
+    allowed, multi_valued = rules
     unknown = sorted(set(request.query_params) - allowed)
     if unknown:
         raise HTTPException(422, f"unknown query parameter(s): {', '.join(unknown)}")
+    keys = [k for k, _ in request.query_params.multi_items()]
+    repeated = sorted({k for k in keys if keys.count(k) > 1} - multi_valued)
+    if repeated:
+        raise HTTPException(422, f"query parameter(s) given more than once: {', '.join(repeated)}")
 
 
 def forbidden() -> HTTPException:
