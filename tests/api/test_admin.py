@@ -108,7 +108,9 @@ def test_reports_json_and_csv(api: Api) -> None:
         api.client.get("/admin/reports/expected?first=2026-03-28&last=2026-03-27", headers=h).status_code
         == 422
     )
-    twice = api.client.get("/admin/reports/hours?year=2026&month=3&department_id=solen&department_id=manen", headers=h)
+    twice = api.client.get(
+        "/admin/reports/hours?year=2026&month=3&department_id=solen&department_id=manen", headers=h
+    )
     assert twice.status_code == 422
     assert twice.json()["detail"] == "query parameter(s) given more than once: department_id"
     typo = api.client.get("/admin/reports/hours?year=2026&month=3&departmentid=solen", headers=h)
