@@ -10,8 +10,10 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
@@ -72,11 +74,26 @@ class _Parsed:
     tags: dict[str, str] = field(default_factory=dict)  # digest -> guardian id
 
 
+def _rows(reader: csv.DictReader[str], errors: list[str]) -> Iterator[dict[str | Any, str | Any]]:
+    """The reader's rows; CSV the csv module cannot read (an unterminated quote, a huge field)
+    ends the file with a line-numbered error instead of a traceback."""
+    while True:
+        try:
+            yield next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            # line_num counts the lines of the rows read so far: the bad row starts on the next
+            errors.append(f"line {reader.line_num + 1}: not readable as CSV ({exc}); the rest was not read")
+            return
+
+
 def parse(text: str, tag_key: bytes | None) -> _Parsed:
     """Validate the whole file; raise :class:`ImportError_` listing every bad row."""
     errors: list[str] = []
     out = _Parsed()
-    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
+    # strict: an unterminated quote is an error, not a field swallowing the rest of the file
+    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")), strict=True)
     header = [h.strip() for h in (reader.fieldnames or [])]
     missing = [c for c in COLUMNS if c not in header]
     unknown = [c for c in header if c not in COLUMNS]
@@ -90,7 +107,7 @@ def parse(text: str, tag_key: bytes | None) -> _Parsed:
     reader.fieldnames = header
     tag_owner_line: dict[str, int] = {}
     rows = 0
-    for row in reader:
+    for row in _rows(reader, errors):
         line = reader.line_num
         rows += 1
         if None in row:

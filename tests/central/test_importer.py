@@ -61,6 +61,21 @@ def test_every_bad_row_is_reported_and_nothing_applied(sqlite_url: str) -> None:
     store.close()
 
 
+def test_unreadable_csv_is_a_line_numbered_problem_not_a_traceback() -> None:
+    ok = "solen,Solen,c-1,Alva,S,g-1,Anna S,,,"
+    bad_row = "solen,Solen,c-3,Ted,T,g-3,Ted T,,,"
+    huge = "solen," + "x" * 200_000 + ",c-2,Bo,B,g-2,Bo B,,,"
+    key = b"k" * 32
+    with pytest.raises(ImportError_) as err:
+        parse(HEADER + f"{ok}\n{huge}\n{ok}\n", key)
+    assert err.value.errors == [
+        "line 3: not readable as CSV (field larger than field limit (131072)); the rest was not read"
+    ]
+    with pytest.raises(ImportError_) as err:  # an unterminated quote would swallow the rest
+        parse(HEADER + f'{ok}\n{bad_row.replace("Ted T", chr(34) + "Ted T")}\n{ok}\n', key)
+    assert err.value.errors == ["line 3: not readable as CSV (unexpected end of data); the rest was not read"]
+
+
 def test_header_problems(sqlite_url: str) -> None:
     with pytest.raises(ImportError_, match="problem") as err:
         parse("department_id,child_id\nx,y\n", b"k" * 32)
