@@ -14,6 +14,7 @@ from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
@@ -159,17 +160,16 @@ class CentralStore:
     # -- rosters ----------------------------------------------------------------------
 
     def next_roster_version(self, s: Session, department_id: str) -> int:
-        res = s.execute(
-            update(RosterVersion)
-            .where(RosterVersion.department_id == department_id)
-            .values(version=RosterVersion.version + 1)
-            .returning(RosterVersion.version)
-        ).scalar()
-        if res is None:
-            s.add(RosterVersion(department_id=department_id, version=1))
-            s.flush()
-            return 1
-        return int(res)
+        """Count the department's roster version up by one in ``s``'s transaction.
+
+        One upsert statement, so two central instances numbering a new department's first
+        roster at once both succeed (1 and 2) instead of one failing on the primary key."""
+        dialect = postgresql if s.get_bind().dialect.name == "postgresql" else sqlite
+        ins = dialect.insert(RosterVersion).values(department_id=department_id, version=1)
+        stmt = ins.on_conflict_do_update(
+            index_elements=[RosterVersion.department_id], set_={"version": RosterVersion.version + 1}
+        ).returning(RosterVersion.version)
+        return int(s.execute(stmt).scalar_one())
 
     def bump_roster_version(self, department_id: str) -> int:
         """The next version of a department's roster (atomic, shared by all central instances)."""
