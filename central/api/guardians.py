@@ -243,7 +243,16 @@ def report_absence(child_id: GuardianChild, body: sc.AbsenceIn, p: GuardianP, ct
         s, _actor(p), child_id, day=body.day, reason=body.reason, today=ctx.today(), now=ctx.now()
     )
     s.commit()
+    ctx.changed(department_of(s, child_id))
     return row
+
+
+@router.delete("/children/{child_id}/absences/{absence_id}", status_code=204)
+def delete_absence(child_id: GuardianChild, absence_id: str, p: GuardianP, ctx: Ctx, s: DB) -> None:
+    """Withdraw a reported frånvaro (the child is well and comes after all)."""
+    changes.delete_row(s, _actor(p), AbsenceRow, child_id, absence_id)
+    s.commit()
+    ctx.changed(department_of(s, child_id))
 
 
 # -- contact details ---------------------------------------------------------------------

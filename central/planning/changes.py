@@ -12,6 +12,7 @@ import datetime as dt
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import cast
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -268,18 +269,25 @@ def add_leave(
 
 
 def delete_row(
-    session: Session, actor: Actor, model: type[AgreementRow] | type[LeaveRow], child_id: str, row_id: str
+    session: Session,
+    actor: Actor,
+    model: type[AgreementRow] | type[LeaveRow] | type[AbsenceRow],
+    child_id: str,
+    row_id: str,
 ) -> None:
-    """Remove an agreement or a leave of ``child_id`` (404 if it is not that child's)."""
-    row = session.get(model, row_id)
+    """Remove an agreement, a leave or an absence of ``child_id`` (404 if it is not that child's)."""
+    row = cast(AgreementRow | LeaveRow | AbsenceRow | None, session.get(model, row_id))
+    entity = {AgreementRow: "agreement", LeaveRow: "leave", AbsenceRow: "absence"}[model]
     if row is None or row.child_id != child_id:
-        raise ChangeError(f"child {child_id} has no such {model.__tablename__[:-1]}", 404)
-    entity = "agreement" if model is AgreementRow else "leave"
-    before = (
-        agreement_snapshot(row)  # type: ignore[arg-type]
-        if model is AgreementRow
-        else {"child_id": row.child_id, "first": row.first, "last": row.last, "weekdays": row.weekdays}
-    )
+        raise ChangeError(f"child {child_id} has no such {entity}", 404)
+    before: dict[str, object]
+    if isinstance(row, AgreementRow):
+        before = agreement_snapshot(row)
+    elif isinstance(row, LeaveRow):
+        before = {"child_id": row.child_id, "first": row.first, "last": row.last, "weekdays": row.weekdays}
+    else:
+        assert isinstance(row, AbsenceRow)
+        before = {"child_id": row.child_id, "day": row.day, "reason": row.reason}
     session.delete(row)
     session.flush()
     audit.record(

@@ -123,6 +123,18 @@ def agreement(row: Any, author_name: str | None) -> Agreement:
     )
 
 
+def absence(row: Any, author_name: str | None) -> Leave:
+    """A one-day :class:`Leave` marked ``absence`` from an ``absences`` row (a frånvaro)."""
+    return Leave(
+        leave_id=row.id,
+        child_id=row.child_id,
+        period=Period(row.day, row.day, None),
+        created_by=author(row.created_by, author_name) if author_name else None,
+        text=row.reason,
+        absence=True,
+    )
+
+
 def leave(row: Any, author_name: str | None) -> Leave:
     """A :class:`Leave` from a ``leaves`` row and its author's name (``None`` if staff/admin made it)."""
     return Leave(

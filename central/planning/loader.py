@@ -1,8 +1,8 @@
 """Bulk reads of everything a plan needs for many children over a date range.
 
-One query per kind of row (children, schedules, agreements, leave), each joined to what it
-needs (the author's name), never one query per child: a municipality's 10,000 children are
-planned from four queries.
+One query per kind of row (children, schedules, agreements, leave, absences), each joined to
+what it needs (the author's name), never one query per child: a municipality's 10,000
+children are planned from five queries.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import Select, Text, cast, select
 from sqlalchemy.orm import Session
 
-from central.db.schema import AgreementRow, Child, Guardian, LeaveRow, ScheduleRow
+from central.db.schema import AbsenceRow, AgreementRow, Child, Guardian, LeaveRow, ScheduleRow
 from central.planning import convert
 from central.rules import Agreement, Leave, Schedule, ScheduleHistory
 
@@ -28,6 +28,7 @@ class PlanInputs:
     schedules: dict[str, ScheduleHistory] = field(default_factory=dict)
     agreements: dict[str, list[Agreement]] = field(default_factory=lambda: defaultdict(list))
     leaves: dict[str, list[Leave]] = field(default_factory=lambda: defaultdict(list))
+    """Leave and reported absences (frånvaro), which plan alike."""
 
 
 def _children_query(department_ids: Collection[str] | None) -> Select[tuple[str, str]]:
@@ -52,8 +53,9 @@ def queries(
     last: dt.date,
     department_ids: Collection[str] | None = None,
     child_ids: Collection[str] | None = None,
-) -> tuple[Select, Select, Select, Select]:  # type: ignore[type-arg]
-    """The four SELECTs behind :func:`load` (children, schedules, agreements, leave), for reuse and timing."""
+) -> tuple[Select, Select, Select, Select, Select]:  # type: ignore[type-arg]
+    """The SELECTs behind :func:`load` (children, schedules, agreements, leave, absences), for
+    reuse and timing."""
     children = _children_query(department_ids)
     if child_ids is not None:
         children = children.where(Child.id.in_(list(child_ids)))
@@ -87,7 +89,15 @@ def queries(
         department_ids,
         child_ids,
     )
-    return children, schedules, agreements, leaves
+    absences = _scoped(
+        select(*AbsenceRow.__table__.c, Guardian.name.label("author_name"))
+        .outerjoin(Guardian, Guardian.id == AbsenceRow.created_by)
+        .where(AbsenceRow.day >= first, AbsenceRow.day <= last),
+        AbsenceRow.child_id,
+        department_ids,
+        child_ids,
+    )
+    return children, schedules, agreements, leaves, absences
 
 
 def load(
@@ -101,7 +111,9 @@ def load(
     """Plan inputs for local dates ``first``..``last`` of the given departments (all if ``None``)
     or the given children.  Agreements and leave that don't touch the range are not read.
     """
-    children_q, schedules_q, agreements_q, leaves_q = queries(first, last, department_ids, child_ids)
+    children_q, schedules_q, agreements_q, leaves_q, absences_q = queries(
+        first, last, department_ids, child_ids
+    )
     out = PlanInputs()
     by_dept: dict[str, list[str]] = defaultdict(list)
     for child_id, dept_id in session.execute(children_q):
@@ -118,4 +130,6 @@ def load(
         out.agreements[row.child_id].append(convert.agreement(row, row.author_name))
     for row in session.execute(leaves_q):
         out.leaves[row.child_id].append(convert.leave(row, row.author_name))
+    for row in session.execute(absences_q):
+        out.leaves[row.child_id].append(convert.absence(row, row.author_name))
     return out

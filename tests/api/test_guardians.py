@@ -161,10 +161,28 @@ def test_absence_only_where_switched_on(api: Api) -> None:
         s.add(Unit(id="u-sol", name="Solen", absence_reporting=True))
         s.flush()
         s.get(Department, "solen").unit_id = "u-sol"
+    api.client.post("/guardian/children/c-alva/schedules", json=_schedule("2026-03-25"), headers=h)
+    staff_plan = "/staff/departments/solen/plan?date=2026-03-26"
+    assert api.client.get(staff_plan, headers=api.staff()).json()["expected"] == 1
+    api.changed.clear()
     r = api.client.post(
-        "/guardian/children/c-alva/absences", json={"day": "2026-03-25", "reason": "feber"}, headers=h
+        "/guardian/children/c-alva/absences", json={"day": "2026-03-26", "reason": "feber"}, headers=h
     )
     assert r.status_code == 201
+    assert api.changed == ["solen"], "the Pi's plan is rebuilt: staff see the absence at once"
+    plan = api.client.get(staff_plan, headers=api.staff()).json()
+    alva = next(e for e in plan["entries"] if e["child_id"] == "c-alva")
+    assert alva["on_leave"] and plan["expected"] == 0, "not expected, not counted for meals"
+    assert [(n["kind"], n["source"], n["text"]) for n in alva["notes"]] == [
+        ("leave", "absence reported by guardian Anna S.", "feber")
+    ]
+    other_day = api.client.get("/staff/departments/solen/plan?date=2026-03-27", headers=api.staff()).json()
+    assert other_day["expected"] == 1, "an absence is for its one day"
+    gone = f"/guardian/children/c-alva/absences/{r.json()['id']}"
+    assert api.client.delete(gone, headers=api.guardian("g-peter")).status_code == 403
+    assert api.client.delete(gone, headers=h).status_code == 204, "withdrawn: the child comes after all"
+    assert api.client.get(staff_plan, headers=api.staff()).json()["expected"] == 1
+    assert api.client.delete(gone, headers=h).status_code == 404
 
 
 def test_contact_details_only_where_the_unit_allows(api: Api) -> None:
