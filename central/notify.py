@@ -85,6 +85,16 @@ class SmtpConfig:
         )
 
 
+# The agreement kinds as a guardian says them (central.rules.AgreementKind values).
+KIND_SV = {
+    "early_pickup": "tidig hämtning",
+    "pickup_by": "hämtas av någon annan",
+    "walk_home_alone": "får gå hem själv",
+    "late_dropoff": "sen lämning",
+    "note": "meddelande",
+}
+
+
 def agreement_mail(notice: AgreementNotice, sender: str, to: str) -> EmailMessage:
     """The e-mail for one recipient (Swedish, as guardians read it); built apart from sending."""
     msg = EmailMessage()
@@ -93,7 +103,8 @@ def agreement_mail(notice: AgreementNotice, sender: str, to: str) -> EmailMessag
     msg["Subject"] = f"Nytt avtal för {notice.child_display}"
     when = notice.first.isoformat() if notice.first == notice.last else f"{notice.first} – {notice.last}"
     msg.set_content(
-        f"{notice.author_display} har skapat ett avtal ({notice.kind}) för {notice.child_display}, {when}.\n"
+        f"{notice.author_display} har skapat ett avtal ({KIND_SV.get(notice.kind, notice.kind)}) "
+        f"för {notice.child_display}, {when}.\n"
         "Logga in i Lämna & Hämta för att se det.\n"
     )
     return msg
