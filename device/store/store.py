@@ -18,11 +18,11 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import create_engine, delete, event, func, select, update
+from sqlalchemy import Connection, create_engine, delete, event, func, insert, select, update
+from sqlalchemy.dialects.sqlite import insert as upsert
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import Session
 
-from device.store.schema import SCHEMA_VERSION, Base, Meta, OutboxRow, PresenceRow, RosterCache
+from device.store.schema import SCHEMA_VERSION, meta, metadata, outbox, presence, roster_cache
 from protocol.codec import encode
 from protocol.messages import AckResult, AckStatus, Actor, Event, EventMethod, EventType, Roster
 
@@ -53,6 +53,32 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.close()
 
 
+def _get_meta(c: Connection, key: str) -> str | None:
+    value = c.scalar(select(meta.c.value).where(meta.c.key == key))
+    return None if value is None else str(value)
+
+
+def _set_meta(c: Connection, key: str, value: str) -> None:
+    stmt = upsert(meta).values(key=key, value=value)
+    c.execute(stmt.on_conflict_do_update(index_elements=[meta.c.key], set_={"value": stmt.excluded.value}))
+
+
+def _set_presence(
+    c: Connection, child_id: str, status: str, since: datetime | None, local_seq: int | None
+) -> None:
+    stmt = upsert(presence).values(child_id=child_id, status=status, since=since, local_seq=local_seq)
+    c.execute(
+        stmt.on_conflict_do_update(
+            index_elements=[presence.c.child_id],
+            set_={
+                "status": stmt.excluded.status,
+                "since": stmt.excluded.since,
+                "local_seq": stmt.excluded.local_seq,
+            },
+        )
+    )
+
+
 class DeviceStore:
     """The SQLite file of one device."""
 
@@ -64,19 +90,20 @@ class DeviceStore:
         self.engine: Engine = create_engine(f"sqlite:///{self.path}")
         event.listen(self.engine, "connect", _sqlite_pragmas)
         self._lock = threading.Lock()
-        Base.metadata.create_all(self.engine)
-        with Session(self.engine) as s, s.begin():
-            stored = s.get(Meta, "schema_version")
+        metadata.create_all(self.engine)
+        with self.engine.begin() as c:
+            stored = _get_meta(c, "schema_version")
             if stored is None:
-                s.add(Meta(key="schema_version", value=str(SCHEMA_VERSION)))
-                s.add(Meta(key="device_id", value=device_id))
-            elif int(stored.value) > SCHEMA_VERSION:
+                c.execute(insert(meta), [{"key": "schema_version", "value": str(SCHEMA_VERSION)}])
+                if _get_meta(c, "device_id") is None:
+                    c.execute(insert(meta).values(key="device_id", value=device_id))
+            elif int(stored) > SCHEMA_VERSION:
                 raise RuntimeError(
-                    f"{self.path} has schema {stored.value}, newer than this software's {SCHEMA_VERSION}"
+                    f"{self.path} has schema {stored}, newer than this software's {SCHEMA_VERSION}"
                 )
-            owner = s.get(Meta, "device_id")
-            if owner is not None and owner.value != device_id:
-                raise RuntimeError(f"{self.path} belongs to device {owner.value!r}, not {device_id!r}")
+            owner = _get_meta(c, "device_id")
+            if owner is not None and owner != device_id:
+                raise RuntimeError(f"{self.path} belongs to device {owner!r}, not {device_id!r}")
 
     def close(self) -> None:
         self.engine.dispose()
@@ -96,9 +123,10 @@ class DeviceStore:
         if not changes:
             return []
         at = occurred_at or datetime.now(UTC)
-        with self._lock, Session(self.engine) as s, s.begin():
-            meta = s.get(Meta, "next_seq")
-            next_seq = int(meta.value) if meta else 1
+        naive_at = at.astimezone(UTC).replace(tzinfo=None)
+        with self._lock, self.engine.begin() as c:
+            stored_seq = _get_meta(c, "next_seq")
+            next_seq = int(stored_seq) if stored_seq else 1
             events = []
             for child_id, kind in changes:
                 ev = Event(
@@ -112,40 +140,33 @@ class DeviceStore:
                     occurred_at=at,
                     clock_synced=clock_synced,
                 )
-                s.add(
-                    OutboxRow(
+                c.execute(
+                    insert(outbox).values(
                         seq=next_seq,
                         event_id=str(ev.event_id),
                         child_id=child_id,
                         payload=encode(ev).decode(),
-                        created_at=at.replace(tzinfo=None),
+                        created_at=naive_at,
                         state="pending",
                         attempts=0,
                     )
                 )
                 status = "present" if kind == EventType.CHECK_IN else "gone"
-                s.merge(
-                    PresenceRow(
-                        child_id=child_id,
-                        status=status,
-                        since=at.replace(tzinfo=None),
-                        local_seq=next_seq,
-                    )
-                )
+                _set_presence(c, child_id, status, naive_at, next_seq)
                 events.append(ev)
                 next_seq += 1
-            s.merge(Meta(key="next_seq", value=str(next_seq)))
+            _set_meta(c, "next_seq", str(next_seq))
         return events
 
     # -- the outbox -------------------------------------------------------------------
 
     def pending(self, limit: int, *, after_seq: int = 0) -> list[OutboxItem]:
         """Unacked, unrejected events in ``seq`` order, starting after ``after_seq``."""
-        with Session(self.engine) as s:
-            rows = s.execute(
-                select(OutboxRow.seq, OutboxRow.event_id, OutboxRow.payload)
-                .where(OutboxRow.state == "pending", OutboxRow.seq > after_seq)
-                .order_by(OutboxRow.seq)
+        with self.engine.connect() as c:
+            rows = c.execute(
+                select(outbox.c.seq, outbox.c.event_id, outbox.c.payload)
+                .where(outbox.c.state == "pending", outbox.c.seq > after_seq)
+                .order_by(outbox.c.seq)
                 .limit(limit)
             ).all()
         return [OutboxItem(r.seq, r.event_id, r.payload) for r in rows]
@@ -162,15 +183,15 @@ class DeviceStore:
                 rejected.append(r)
             else:
                 done.append(r.event_id)
-        with self._lock, Session(self.engine) as s, s.begin():
+        with self._lock, self.engine.begin() as c:
             removed = 0
             for i in range(0, len(done), 500):
-                res = s.execute(delete(OutboxRow).where(OutboxRow.event_id.in_(done[i : i + 500])))
-                removed += res.rowcount  # type: ignore[attr-defined]
+                res = c.execute(delete(outbox).where(outbox.c.event_id.in_(done[i : i + 500])))
+                removed += res.rowcount
             for r in rejected:
-                s.execute(
-                    update(OutboxRow)
-                    .where(OutboxRow.event_id == r.event_id, OutboxRow.state == "pending")
+                c.execute(
+                    update(outbox)
+                    .where(outbox.c.event_id == r.event_id, outbox.c.state == "pending")
                     .values(state="rejected", reason=r.reason or "rejected")
                 )
         if rejected:
@@ -178,39 +199,43 @@ class DeviceStore:
         return removed, len(rejected)
 
     def mark_sent(self, seqs: Sequence[int]) -> None:
-        with self._lock, Session(self.engine) as s, s.begin():
-            s.execute(
-                update(OutboxRow).where(OutboxRow.seq.in_(seqs)).values(attempts=OutboxRow.attempts + 1)
-            )
+        with self._lock, self.engine.begin() as c:
+            c.execute(update(outbox).where(outbox.c.seq.in_(seqs)).values(attempts=outbox.c.attempts + 1))
 
     def depth(self) -> int:
         """Events not yet acked by central (rejected ones excluded)."""
-        with Session(self.engine) as s:
+        with self.engine.connect() as c:
             return int(
-                s.scalar(select(func.count()).select_from(OutboxRow).where(OutboxRow.state == "pending")) or 0
+                c.scalar(select(func.count()).select_from(outbox).where(outbox.c.state == "pending")) or 0
             )
 
     def rejected(self) -> list[RejectedItem]:
-        with Session(self.engine) as s:
-            rows = s.scalars(select(OutboxRow).where(OutboxRow.state == "rejected").order_by(OutboxRow.seq))
-            return [RejectedItem(r.seq, r.event_id, r.child_id, r.reason, r.created_at) for r in rows]
+        with self.engine.connect() as c:
+            rows = c.execute(
+                select(
+                    outbox.c.seq, outbox.c.event_id, outbox.c.child_id, outbox.c.reason, outbox.c.created_at
+                )
+                .where(outbox.c.state == "rejected")
+                .order_by(outbox.c.seq)
+            ).all()
+        return [RejectedItem(r.seq, r.event_id, r.child_id, r.reason, r.created_at) for r in rows]
 
     def next_seq(self) -> int:
-        with Session(self.engine) as s:
-            meta = s.get(Meta, "next_seq")
-            return int(meta.value) if meta else 1
+        with self.engine.connect() as c:
+            value = _get_meta(c, "next_seq")
+        return int(value) if value else 1
 
     # -- roster and presence ----------------------------------------------------------
 
     def roster(self) -> Roster | None:
-        with Session(self.engine) as s:
-            row = s.get(RosterCache, 1)
-            return Roster.model_validate_json(row.payload) if row else None
+        with self.engine.connect() as c:
+            payload = c.scalar(select(roster_cache.c.payload).where(roster_cache.c.id == 1))
+        return Roster.model_validate_json(payload) if payload is not None else None
 
     def roster_version(self) -> int | None:
-        with Session(self.engine) as s:
-            row = s.get(RosterCache, 1)
-            return row.version if row else None
+        with self.engine.connect() as c:
+            version = c.scalar(select(roster_cache.c.version).where(roster_cache.c.id == 1))
+        return None if version is None else int(version)
 
     def save_roster(self, roster: Roster) -> bool:
         """Keep ``roster`` if it is newer than the cached one; True if it was applied.
@@ -218,46 +243,42 @@ class DeviceStore:
         Presence follows the roster, except for children with a local tap central has
         not acked yet: the guardian's tap is newer than anything central knows.
         """
-        with self._lock, Session(self.engine) as s, s.begin():
-            row = s.get(RosterCache, 1)
-            if row is not None:
-                cached = Roster.model_validate_json(row.payload)
+        with self._lock, self.engine.begin() as c:
+            cached_payload = c.scalar(select(roster_cache.c.payload).where(roster_cache.c.id == 1))
+            if cached_payload is not None:
+                cached = Roster.model_validate_json(cached_payload)
                 same_dept = cached.department.id == roster.department.id
                 if same_dept and roster.version <= cached.version:
                     return False
-            payload = encode(roster).decode()
-            s.merge(
-                RosterCache(
-                    id=1,
-                    version=roster.version,
-                    payload=payload,
-                    received_at=datetime.now(UTC).replace(tzinfo=None),
-                )
-            )
-            unacked = set(s.scalars(select(OutboxRow.child_id).where(OutboxRow.state == "pending")).all())
-            ids = {c.id for c in roster.children}
-            s.execute(delete(PresenceRow).where(PresenceRow.child_id.not_in(ids)))
+            row = {
+                "id": 1,
+                "version": roster.version,
+                "payload": encode(roster).decode(),
+                "received_at": datetime.now(UTC).replace(tzinfo=None),
+            }
+            stmt = upsert(roster_cache).values(**row)
+            c.execute(stmt.on_conflict_do_update(index_elements=[roster_cache.c.id], set_=row))
+            unacked = set(c.scalars(select(outbox.c.child_id).where(outbox.c.state == "pending")).all())
+            ids = {ch.id for ch in roster.children}
+            c.execute(delete(presence).where(presence.c.child_id.not_in(ids)))
             for child in roster.children:
                 if child.id in unacked:
                     continue
                 since = (
                     child.status_since.astimezone(UTC).replace(tzinfo=None) if child.status_since else None
                 )
-                s.merge(
-                    PresenceRow(child_id=child.id, status=child.status.value, since=since, local_seq=None)
-                )
+                _set_presence(c, child.id, child.status.value, since, None)
         return True
 
     def presence(self, today: date | None = None) -> dict[str, str]:
         """child id -> present/absent/gone for ``today`` (local); older statuses count as absent."""
         today = today or datetime.now(self.tz).date()
         out: dict[str, str] = {}
-        with Session(self.engine) as s:
-            for row in s.scalars(select(PresenceRow)):
-                if row.since is not None:
-                    local_day = row.since.replace(tzinfo=UTC).astimezone(self.tz).date()
-                    if local_day != today:
-                        out[row.child_id] = "absent"
-                        continue
-                out[row.child_id] = row.status
+        with self.engine.connect() as c:
+            rows = c.execute(select(presence.c.child_id, presence.c.status, presence.c.since)).all()
+        for child_id, status, since in rows:
+            if since is not None and since.replace(tzinfo=UTC).astimezone(self.tz).date() != today:
+                out[child_id] = "absent"
+            else:
+                out[child_id] = status
         return out
