@@ -1,19 +1,35 @@
-"""``lh-device``: run the hallway terminal on a Pi, or simulate one on a PC."""
+"""``lh-device``: run the hallway terminal on a Pi, or simulate one on a PC.
+
+The device's command line uses the standard library's ``argparse`` rather than Typer (which
+central and provisioning use): three subcommands don't need more, and on a Pi every
+megabyte counts (bench/device_footprint.py; docs/decisions.md).
+"""
 
 from __future__ import annotations
 
+import argparse
 import logging
 import sys
+from collections.abc import Sequence
 from datetime import time
 from pathlib import Path
-from typing import Annotated
-
-import typer
 
 from device.config import ConfigError, DeviceConfig, load_config
 from device.demo import DEMO_TAG_KEY, demo_roster, demo_tags
 
-app = typer.Typer(help="Lämna & Hämta hallway device.", no_args_is_help=True, add_completion=False)
+HANDOVER_MODES = ("self_service", "staff_confirmed")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+
+SIMULATE_HELP = (
+    "Simulate a terminal on a PC: the same program with a simulated reader and silent LEDs. "
+    "Commands on stdin, one a line: tap UID, touch X Y, wait SECONDS, screenshot FILE.png, status, quit "
+    "(--headless: tap, wait, status, quit). Without DISPLAY/WAYLAND_DISPLAY the screen is drawn off-screen "
+    "(SDL dummy driver); screenshots still work."
+)
+
+
+class UsageError(Exception):
+    """A bad option value or config: printed as ``error: ...``, exit status 2."""
 
 
 def _demo_help() -> str:
@@ -21,7 +37,7 @@ def _demo_help() -> str:
 
 
 def _load(config: Path) -> DeviceConfig:
-    """The config with its [display] and [hardware] tables validated too; exit 2 naming the key."""
+    """The config with its [display] and [hardware] tables validated too."""
     try:
         cfg = load_config(config)
         from device.display.config import parse_display
@@ -32,97 +48,93 @@ def _load(config: Path) -> DeviceConfig:
 
             parse_hardware(cfg.hardware)
     except (ConfigError, ValueError) as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from None
-    except ImportError:  # no device.hardware on this machine: validated when the device starts
-        pass
+        raise UsageError(str(exc)) from None
     return cfg
 
 
-@app.command("check-config")
-def check_config(config: Annotated[Path, typer.Option("--config", help="device TOML file")]) -> None:
-    """Validate a config file and exit."""
-    cfg = _load(config)
-    typer.echo(f"{config}: ok (device {cfg.device_id})")
+def _clock(value: str) -> time:
+    try:
+        return time.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError("wants HH:MM") from None
 
 
-@app.command()
-def run(
-    config: Annotated[Path, typer.Option("--config", help="device TOML file")],
-    log_level: Annotated[str, typer.Option("--log-level")] = "INFO",
-) -> None:
-    """Run the terminal with real hardware (on a Raspberry Pi)."""
-    cfg = _load(config)
-    logging.basicConfig(level=log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
-    from device.runner import run_device
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="lh-device", description="Lämna & Hämta hallway device.")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    run_device(cfg, simulate=False)
+    check = sub.add_parser("check-config", help="validate a config file and exit")
+    check.add_argument("--config", type=Path, required=True, help="device TOML file")
 
+    run = sub.add_parser("run", help="run the terminal with real hardware (on a Raspberry Pi)")
+    run.add_argument("--config", type=Path, required=True, help="device TOML file")
+    run.add_argument("--log-level", default="INFO", type=str.upper, choices=LOG_LEVELS)
 
-SIMULATE_HELP = (
-    "Simulate a terminal on a PC: the same program with a simulated reader and silent LEDs. "
-    "Commands on stdin, one a line: tap UID, touch X Y, wait SECONDS, screenshot FILE.png, status, quit "
-    "(--headless: tap, wait, status, quit). Without DISPLAY/WAYLAND_DISPLAY the screen is drawn off-screen "
-    "(SDL dummy driver); screenshots still work."
-)
-
-
-@app.command(help=SIMULATE_HELP + "\n\n" + _demo_help())
-def simulate(
-    config: Annotated[Path | None, typer.Option("--config", help="device TOML; omit for the demo")] = None,
-    headless: Annotated[
-        bool, typer.Option("--headless", help="no screen: a tap checks all children")
-    ] = False,
-    broker: Annotated[str | None, typer.Option("--broker", help="override mqtt.url")] = None,
-    clock: Annotated[
-        str | None, typer.Option("--clock", help="start the clock today at HH:MM local time (demos)")
-    ] = None,
-    handover_mode: Annotated[
-        str | None, typer.Option("--handover-mode", help="override: self_service or staff_confirmed")
-    ] = None,
-    log_level: Annotated[str, typer.Option("--log-level")] = "WARNING",
-) -> None:
-    logging.basicConfig(
-        level=log_level.upper(), format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr
+    sim = sub.add_parser(
+        "simulate",
+        help="simulate a terminal on a PC (the demo department without --config)",
+        description=SIMULATE_HELP + " " + _demo_help(),
     )
-    if config is None:
-        cfg = DeviceConfig(device_id="demo", store={"path": Path("demo-run/device-demo.sqlite3")})  # type: ignore[arg-type]
+    sim.add_argument("--config", type=Path, help="device TOML; omit for the demo")
+    sim.add_argument("--headless", action="store_true", help="no screen: a tap checks all children")
+    sim.add_argument("--broker", help="override mqtt.url")
+    sim.add_argument("--clock", type=_clock, help="start the clock today at HH:MM local time (demos)")
+    sim.add_argument("--handover-mode", choices=HANDOVER_MODES, help="override the config's handover_mode")
+    sim.add_argument("--log-level", default="WARNING", type=str.upper, choices=LOG_LEVELS)
+    return parser
+
+
+def _logging(level: str) -> None:
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+
+
+def _simulate(args: argparse.Namespace) -> None:
+    if args.config is None:
+        cfg = DeviceConfig(device_id="demo", store={"path": Path("demo-run/device-demo.sqlite3")})
         from device.display.demo_plan import with_demo_plan
 
-        tag_key, seed, connect = DEMO_TAG_KEY, with_demo_plan(demo_roster()), broker is not None
+        tag_key, seed, connect = DEMO_TAG_KEY, with_demo_plan(demo_roster()), args.broker is not None
     else:
-        cfg = _load(config)
+        cfg = _load(args.config)
         tag_key, seed, connect = None, None, True
-    if broker is not None:
-        cfg = cfg.model_copy(update={"mqtt": cfg.mqtt.model_copy(update={"url": broker})})
-    if handover_mode is not None:
-        if handover_mode not in ("self_service", "staff_confirmed"):
-            typer.echo("error: --handover-mode is self_service or staff_confirmed", err=True)
-            raise typer.Exit(2)
-        cfg = cfg.model_copy(update={"handover_mode": handover_mode})
-    start_at = None
-    if clock is not None:
-        try:
-            start_at = time.fromisoformat(clock)
-        except ValueError:
-            typer.echo("error: --clock wants HH:MM", err=True)
-            raise typer.Exit(2) from None
+    if args.broker is not None:
+        cfg = cfg.model_copy(update={"mqtt": cfg.mqtt.model_copy(update={"url": args.broker})})
+    if args.handover_mode is not None:
+        cfg = cfg.model_copy(update={"handover_mode": args.handover_mode})
+    _logging(args.log_level)
     from device.runner import run_device
 
     run_device(
         cfg,
         simulate=True,
-        headless=headless,
+        headless=args.headless,
         tag_key=tag_key,
         seed_roster=seed,
         connect=connect,
-        start_at=start_at,
+        start_at=args.clock,
     )
 
 
-def main() -> None:
-    app()
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run ``lh-device``; the exit status (2 for a bad option or config)."""
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "check-config":
+            cfg = _load(args.config)
+            print(f"{args.config}: ok (device {cfg.device_id})")
+        elif args.command == "run":
+            cfg = _load(args.config)
+            _logging(args.log_level)
+            from device.runner import run_device
+
+            run_device(cfg, simulate=False)
+        else:
+            _simulate(args)
+    except UsageError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())
