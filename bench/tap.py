@@ -28,10 +28,10 @@ from gpiozero.pins.mock import MockFactory, MockPWMPin
 from device.app import DeviceApp
 from device.config import DeviceConfig
 from device.demo import DEMO_TAG_KEY, demo_roster
+from device.demo.plan import with_demo_plan
 from device.display import intents as it
 from device.display.config import DisplayConfig
 from device.display.controller import Controller
-from device.display.demo_plan import with_demo_plan
 from device.display.ui import Display, open_surface
 from device.hardware.feedback import DEFAULT_PATTERNS, GpioFeedback
 

@@ -91,7 +91,7 @@ def _logging(level: str) -> None:
 def _simulate(args: argparse.Namespace) -> None:
     if args.config is None:
         cfg = DeviceConfig(device_id="demo", store={"path": Path("demo-run/device-demo.sqlite3")})
-        from device.display.demo_plan import with_demo_plan
+        from device.demo.plan import with_demo_plan
 
         tag_key, seed, connect = DEMO_TAG_KEY, with_demo_plan(demo_roster()), args.broker is not None
     else:

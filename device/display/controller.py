@@ -97,7 +97,7 @@ class Controller:
         self._leave_staff()
         ids = tuple(sorted((c.id for c in ident.children), key=self.status.name_of))
         self.visit = Visit(ident.person_id, ids, started=now, last_touch=now)
-        self.screen = ScreenId.GUARDIAN
+        self.screen, self.page = ScreenId.GUARDIAN, 0
         logger.info("guardian %s tapped (%d child(ren) here)", ident.person_id, len(ids))
         if not ids:
             self.feedback.unknown()
@@ -163,6 +163,8 @@ class Controller:
             self._choose_many(todo, EventMethod.TOUCH)
         elif isinstance(intent, it.Undo):
             self._undo(intent.child_id)
+        elif isinstance(intent, it.Page):  # more children than fit: the screen clamps the page
+            self.page = max(0, self.page + intent.delta)
         elif isinstance(intent, it.Done):
             self._idle()
 

@@ -13,7 +13,7 @@ unset DISPLAY WAYLAND_DISPLAY
 # Buttons at 800x480: footer centre y=433; one footer button x=400, two x=204/609;
 # staff nav (self-service) x=87 evacuation, 243 closing, 399 technician, 555 language, 711 lock;
 # idle "Personal" (701,433); PIN keys 2=(622,115) 5=(622,216) 8=(622,317) 0=(622,418) OK=(734,418);
-# first row's button on the guardian screen (681,128).
+# first row's button on the guardian screen (681,128); a guardian of four: ▼ (639,30), Done (595,433).
 run() {  # run CLOCK [extra options...] < script
     local dir
     dir="$(mktemp -d)"
@@ -34,6 +34,11 @@ touch 400 433
 tap DEADBEEF
 screenshot $OUT/unknown-tag.png
 touch 400 433
+tap 04B1B2B3
+screenshot $OUT/guardian-four-children.png
+touch 639 30
+screenshot $OUT/guardian-four-children-page-2.png
+touch 595 433
 touch 701 433
 touch 622 115
 touch 622 216

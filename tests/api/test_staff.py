@@ -127,12 +127,16 @@ def test_plan_counts_expected_children(api: Api) -> None:
     plan = api.client.get("/staff/departments/solen/plan?date=2026-03-26", headers=api.staff()).json()
     assert plan["expected"] == 1
     assert [e["child_id"] for e in plan["entries"]] == [
+        "c-adam",
         "c-alva",
         "c-elsa",
         "c-ines",
         "c-liam",
+        "c-mira",
         "c-noah",
         "c-omar",
+        "c-sara",
+        "c-yusuf",
     ]
     assert api.client.get("/staff/departments", headers=api.staff("s-lena", ("solen", "manen"))).json() == [
         "manen",

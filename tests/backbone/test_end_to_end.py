@@ -56,6 +56,10 @@ def test_tap_is_stored_acked_and_roster_follows(seeded, broker, tmp_path: Path) 
             "c-omar",
             "c-ines",
             "c-liam",
+            "c-adam",
+            "c-mira",
+            "c-sara",
+            "c-yusuf",
         }, "dev-a must get solen's children only"
         first_version = app.terminal.roster.version
         ident = app.terminal.identify("04A1B2C3")

@@ -28,7 +28,7 @@ def test_import_twice_updates_not_duplicates(db_url: str) -> None:
     with store.session() as s, s.begin():
         apply(s, parse(DEMO_CSV.read_text(), key))
     counts = [_count(store, m) for m in (Child, Guardian, ChildGuardian, Tag)]
-    assert counts == [6, 6, 8, 5]
+    assert counts == [10, 7, 12, 6]
     changed = DEMO_CSV.read_text().replace("Alva,Svensson", "Alva,Sv")
     with store.session() as s, s.begin():
         apply(s, parse(changed, key))
@@ -98,7 +98,7 @@ def test_cli_import_reports_lines_and_exit_code(tmp_path: Path, sqlite_url: str)
         text=True,
     )
     assert ok.returncode == 0, ok.stderr
-    assert "6 child(ren)" in ok.stdout
+    assert "10 child(ren)" in ok.stdout
     dev = subprocess.run(
         [
             sys.executable,

@@ -16,9 +16,9 @@ import pytest
 from device.app import DeviceApp
 from device.config import DeviceConfig
 from device.demo import DEMO_TAG_KEY, demo_roster
+from device.demo.plan import with_demo_plan
 from device.display.config import DisplayConfig
 from device.display.controller import Controller
-from device.display.demo_plan import with_demo_plan
 from device.display.session import NullFeedback
 from device.display.status import StatusSource
 from device.display.ui import Display
@@ -29,6 +29,7 @@ os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
 TZ = ZoneInfo("Europe/Stockholm")
 ANNA = "04A1B2C3"  # guardian of Alva and Noah
 KARIN = "04AABBCC"  # guardian of Ines only
+LEILA = "04B1B2B3"  # guardian of four: Adam, Mira, Sara, Yusuf
 STAFF_TAG = "04CAFE01"
 STAFF_PIN = "2580"
 

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import pygame
+import pytest
 
 from device.app import DeviceApp
 from device.display import intents as it
 from device.display.controller import Controller
 from device.display.intents import ScreenId
 from device.display.ui import Display
-from tests.display.conftest import ANNA, KARIN, FakeClock, events
+from tests.display.conftest import ANNA, KARIN, LEILA, FakeClock, MakeController, events
 
 
 def button(display: Display, intent: it.Intent) -> pygame.Rect:
@@ -117,3 +118,51 @@ def test_checked_in_child_is_picked_up(app: DeviceApp, controller: Controller, c
     controller.handle(it.Done())
     controller.on_tap(KARIN)
     assert [e[0] for e in events(app)] == ["check_in", "check_out"]
+
+
+FOUR = {"c-adam", "c-mira", "c-sara", "c-yusuf"}
+
+
+def _touch(display: Display, rect: pygame.Rect) -> None:
+    pygame.event.post(pygame.event.Event(pygame.MOUSEBUTTONDOWN, pos=rect.center, button=1, touch=False))
+    for ev in pygame.event.get():
+        display.handle_event(ev)
+
+
+def _shown(display: Display) -> set[str]:
+    """Children with a check-in button on the screen as drawn."""
+    display.render()
+    return {b.intent.child_id for b in display.buttons if isinstance(b.intent, it.ChooseChild)}
+
+
+@pytest.mark.parametrize("size", [(800, 480), (1024, 600), (1280, 800)], ids=lambda s: f"{s[0]}x{s[1]}")
+def test_every_child_of_a_big_family_is_reachable(
+    app: DeviceApp, make_controller: MakeController, surface_for, size: tuple[int, int]
+) -> None:  # type: ignore[no-untyped-def]
+    display = Display(make_controller(), surface_for(size))
+    display.controller.on_tap(LEILA)
+    seen = _shown(display)
+    for _ in range(len(FOUR)):  # page down by touch until there is no ▼ left
+        down = [b for b in display.buttons if b.intent == it.Page(1)]
+        if not down:
+            break
+        _touch(display, down[0].rect)
+        seen |= _shown(display)
+    assert seen == FOUR
+    assert events(app) == [], "paging records nothing"
+
+
+def test_paging_shows_where_you_are_and_all_means_all(app: DeviceApp, display: Display) -> None:
+    c = display.controller
+    c.on_tap(LEILA)
+    first = _shown(display)
+    assert 0 < len(first) < len(FOUR), "800x480 cannot show four children with notes at once"
+    assert any("sida 1 av 2" in t for t, _, _ in display.painter.texts)
+    _touch(display, button(display, it.Page(1)))
+    second = _shown(display)
+    assert second == FOUR - first
+    assert any("sida 2 av 2" in t for t, _, _ in display.painter.texts)
+    assert not [b for b in display.buttons if b.intent == it.Page(1)], "no ▼ on the last page"
+    _touch(display, button(display, it.ChooseAll()))
+    assert sorted(e[1] for e in events(app)) == sorted(FOUR), "All is every child, not only this page's"
+    assert {e[0] for e in events(app)} == {"check_in"}

@@ -12,7 +12,7 @@ from device.display import intents as it
 from device.display.controller import Controller
 from device.display.intents import ScreenId
 from device.display.ui import Display
-from tests.display.conftest import ANNA, KARIN, STAFF_TAG, MakeController
+from tests.display.conftest import ANNA, KARIN, LEILA, STAFF_TAG, MakeController
 
 SIZES = [(800, 480), (1024, 600), (1280, 800)]
 
@@ -22,6 +22,8 @@ def _states(c: Controller) -> list[tuple[str, Callable[[], None]]]:
         ("idle", lambda: None),
         ("guardian_one", lambda: c.on_tap(KARIN)),
         ("guardian_two", lambda: (c.handle(it.Done()), c.on_tap(ANNA), c.handle(it.ChooseChild("c-alva")))),
+        ("guardian_four", lambda: (c.handle(it.Done()), c.on_tap(LEILA))),
+        ("guardian_four_page_2", lambda: c.handle(it.Page(1))),
         ("unknown", lambda: c.on_tap("DEADBEEF")),
         (
             "pin",

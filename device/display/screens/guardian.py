@@ -11,7 +11,15 @@ from device.display import theme
 from device.display.i18n import N_, Translator
 from device.display.painter import Button, Painter
 from device.display.screens import words
-from device.display.screens.base import Screen, body_rect, draw_header, footer, paginate
+from device.display.screens.base import (
+    Screen,
+    body_rect,
+    draw_header,
+    footer,
+    page_buttons,
+    page_label,
+    paginate,
+)
 from device.display.theme import Layout
 from device.display.view import ChildRow, View
 
@@ -49,7 +57,7 @@ class GuardianScreen(Screen):
         out: list[Button] = []
         body = body_rect(lay)
         row_h = _row_h(lay, view)
-        start, end, _, _ = paginate(len(rows), body.height, row_h, view.page)
+        start, end, page, pages = paginate(len(rows), body.height, row_h, view.page)
         bw, bh = lay.target(210), lay.target(72)
         for i, r in enumerate(rows[start:end]):
             y = body.top + i * row_h + (row_h - bh) // 2
@@ -66,14 +74,22 @@ class GuardianScreen(Screen):
                 )
             elif r.undoable:
                 out.append(Button(rect, tr(N_("Undo")), it.Undo(r.child_id), "secondary"))
-        if sum(1 for r in rows if r.done is None) > 1:
+        if sum(1 for r in rows if r.done is None) > 1:  # all children, not only this page's
             specs.append((tr(N_("All")), it.ChooseAll(), "success"))
         specs.append((tr(N_("Done")), it.Done(), "primary"))
-        return out + footer(lay, specs)  # type: ignore[arg-type]
+        return out + page_buttons(lay, page, pages) + footer(lay, specs)  # type: ignore[arg-type]
 
     def draw_content(self, p: Painter, view: View) -> None:
         lay, tr = p.lay, p.tr
-        draw_header(p, view.department or "", view)
+        body = body_rect(lay)
+        paged = not self._big(view) and view.guardian_rows
+        start, end, page, pages = paginate(
+            len(view.guardian_rows), body.height, _row_h(lay, view), view.page if paged else 0
+        )
+        title = view.department or ""
+        if pages > 1:  # "Solen · page 1 of 2": the guardian sees there are more children
+            title = f"{title} · {page_label(tr, page, pages)}"
+        draw_header(p, title, view, reserve=2 * lay.header_h + 2 * lay.gap if pages > 1 else 0)
         if not view.guardian_rows:
             box = body_rect(lay)
             p.text(
@@ -87,9 +103,7 @@ class GuardianScreen(Screen):
         if self._big(view):
             self._draw_big(p, view, view.guardian_rows[0])
             return
-        body = body_rect(lay)
         row_h = _row_h(lay, view)
-        start, end, _, _ = paginate(len(view.guardian_rows), body.height, row_h, view.page)
         bw = lay.target(210)
         for i, r in enumerate(view.guardian_rows[start:end]):
             box = pygame.Rect(body.left, body.top + i * row_h, body.width, row_h)

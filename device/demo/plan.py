@@ -1,7 +1,4 @@
-"""Today's plan for the built-in demo department, so the screens show notes and deviations.
-
-Belongs with :mod:`device.demo` (asked for there); kept here until it moves.
-"""
+"""Today's plan for the built-in demo department, so the screens show notes and deviations."""
 
 from __future__ import annotations
 
@@ -48,6 +45,29 @@ def demo_plan() -> list[RosterPlanEntry]:
             notes=[PlanNote(kind="note", text="Glutenfritt mellanmål", source=agreement)],
         ),
         RosterPlanEntry(child_id="c-liam", arrive=_t("09:00"), leave=_t("17:00")),
+        # four siblings with one guardian: more than a 7-inch screen shows at once
+        RosterPlanEntry(
+            child_id="c-adam",
+            arrive=_t("07:45"),
+            leave=_t("16:00"),
+            pickup_by="Morfar Ali",
+            notes=[PlanNote(kind="pickup_by", text="Morfar Ali", source=agreement)],
+        ),
+        RosterPlanEntry(
+            child_id="c-sara",
+            arrive=_t("07:45"),
+            leave=_t("16:00"),
+            pickup_by="Morfar Ali",
+            notes=[PlanNote(kind="pickup_by", text="Morfar Ali", source=agreement)],
+        ),
+        RosterPlanEntry(
+            child_id="c-yusuf",
+            arrive=_t("07:45"),
+            leave=_t("15:00"),
+            walk_home_alone_from=_t("15:00"),
+            notes=[PlanNote(kind="walk_home_alone", time=_t("15:00"), source=agreement)],
+        ),
+        RosterPlanEntry(child_id="c-mira", arrive=_t("07:45"), leave=_t("16:00")),
     ]
 
 
