@@ -11,6 +11,7 @@ import datetime as dt
 import logging
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from zoneinfo import ZoneInfo
 
 from device.core import TagKind, Terminal
@@ -64,6 +65,7 @@ class Controller:
         self.page = 0
         self.last_unknown: str | None = None
         self._message_until = 0.0
+        self._pin_checker: ThreadPoolExecutor | None = None
         self.dirty = True  # something changed since the last frame
 
     # -- input ------------------------------------------------------------------------
@@ -126,7 +128,8 @@ class Controller:
             self._idle()
 
     def tick(self) -> None:
-        """Timeouts: call once a frame."""
+        """Timeouts and a finished PIN check: call once a frame."""
+        self._pin_result()
         now = self.clock()
         self._expire_pending(now)
         cfg = self.config
@@ -223,7 +226,7 @@ class Controller:
         if isinstance(intent, it.Done):
             self._idle()
             return
-        if not isinstance(intent, it.PinKey):
+        if not isinstance(intent, it.PinKey) or p.check is not None:  # keys wait for the check
             return
         if self.clock() < p.locked_until:
             p.message, p.digits = "locked", ""
@@ -237,9 +240,38 @@ class Controller:
             p.digits += intent.key
 
     def _check_pin(self) -> None:
+        """Start checking the typed PIN on a worker thread; :meth:`tick` picks up the answer.
+
+        PBKDF2 over every staff member's hash takes a Pi seconds in a big department, and
+        the screen must keep drawing (and the watchdog keep being fed) meanwhile.
+        """
         p = self.pin
-        hit = self.terminal.staff_by_pin(p.digits) if p.digits else None
-        p.digits = ""
+        digits, p.digits = p.digits, ""
+        if not digits:
+            self._pin_outcome(None)
+            return
+        if self._pin_checker is None:
+            self._pin_checker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pin-check")
+        p.message = "checking"
+        p.check = self._pin_checker.submit(self.terminal.staff_by_pin, digits)
+
+    def _pin_result(self) -> None:
+        p = self.pin
+        if p.check is None or not p.check.done():
+            return
+        check, p.check = p.check, None
+        if self.screen != ScreenId.PIN:  # cancelled, timed out or a tag came: unlock nothing
+            return
+        try:
+            hit = check.result()
+        except Exception:
+            logger.exception("checking a staff PIN failed")
+            hit = None
+        self.dirty = True
+        self._pin_outcome(hit)
+
+    def _pin_outcome(self, hit: tuple[str, str] | None) -> None:
+        p = self.pin
         if hit is None:
             p.failures += 1
             p.message = "wrong"
@@ -311,7 +343,9 @@ class Controller:
 
     def _idle(self) -> None:
         self.screen, self.visit, self.staff, self.page = ScreenId.IDLE, None, None, 0
-        self.pin.digits = ""
+        self.pin.digits, self.pin.check = "", None  # a PIN check still running is dropped
+        if self.pin.message == "checking":
+            self.pin.message = None
         self.dirty = True
 
     def _leave_staff(self) -> None:

@@ -8,6 +8,7 @@ has not become an event yet (a visit's timer, an unconfirmed handover).
 from __future__ import annotations
 
 import datetime as dt
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -86,5 +87,7 @@ class PinPad:
     digits: str = ""
     failures: int = 0
     locked_until: float = 0.0
-    message: str | None = None  # "wrong" / "locked"
+    message: str | None = None  # "checking" / "wrong" / "locked"
     last_touch: float = 0.0
+    check: Future[tuple[str, str] | None] | None = None
+    """The PIN being checked off the UI thread (PBKDF2 takes a Pi a while per staff member)."""

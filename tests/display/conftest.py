@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -118,6 +119,15 @@ def surface_for(_pygame: None) -> Callable[[tuple[int, int]], pygame.Surface]:
 @pytest.fixture
 def display(controller: Controller, surface_for: Callable[[tuple[int, int]], pygame.Surface]) -> Display:
     return Display(controller, surface_for((800, 480)))
+
+
+def settle_pin(c: Controller, timeout: float = 30.0) -> None:
+    """Run frames until the PIN check on the worker thread has been answered."""
+    deadline = time.monotonic() + timeout
+    while c.pin.check is not None:
+        assert time.monotonic() < deadline, "the PIN check never finished"
+        time.sleep(0.002)
+        c.tick()
 
 
 def events(app: DeviceApp) -> list[tuple[str, str, str, str]]:

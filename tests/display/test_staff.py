@@ -12,7 +12,17 @@ from device.display import theme
 from device.display.controller import Controller
 from device.display.intents import ScreenId
 from device.display.ui import Display
-from tests.display.conftest import ANNA, KARIN, STAFF_PIN, STAFF_TAG, FakeClock, MakeController, events
+from protocol.tags import hash_pin
+from tests.display.conftest import (
+    ANNA,
+    KARIN,
+    STAFF_PIN,
+    STAFF_TAG,
+    FakeClock,
+    MakeController,
+    events,
+    settle_pin,
+)
 
 
 @pytest.fixture
@@ -62,11 +72,13 @@ def test_technician_screen_shows_last_unknown_digest(controller: Controller, dis
     assert any(t == "disp-test" for t, _, _ in display.painter.texts)
 
 
-def _pin(c: Controller, digits: str) -> None:
-    c.handle(it.OpenPin())
+def _pin(c: Controller, digits: str, *, open_pad: bool = True) -> None:
+    if open_pad:
+        c.handle(it.OpenPin())
     for d in digits:
         c.handle(it.PinKey(d))
     c.handle(it.PinKey("ok"))
+    settle_pin(c)
 
 
 def test_staff_pin_right_unlocks(controller: Controller) -> None:
@@ -80,12 +92,8 @@ def test_staff_pin_wrong_stays_locked_and_locks_out(controller: Controller, cloc
     assert controller.screen == ScreenId.PIN and controller.pin.message == "wrong"
     assert controller.feedback.history[-1] == "error"  # type: ignore[attr-defined]
     for _ in range(controller.config.pin_attempts):
-        for d in "1111":
-            controller.handle(it.PinKey(d))
-        controller.handle(it.PinKey("ok"))
-    for d in STAFF_PIN:
-        controller.handle(it.PinKey(d))
-    controller.handle(it.PinKey("ok"))
+        _pin(controller, "1111", open_pad=False)
+    _pin(controller, STAFF_PIN, open_pad=False)
     assert controller.screen == ScreenId.PIN and controller.pin.message == "locked"
 
 
@@ -180,3 +188,47 @@ def test_rejected_handover_records_nothing(app: DeviceApp, make_controller: Make
     c.on_tap(STAFF_TAG)
     c.handle(it.RejectHandover("c-ines"))
     assert c.pending == {} and events(app) == []
+
+
+def _slow_pin_hash(app: DeviceApp) -> None:
+    """Give the staff member a PIN hash that takes a while to check, as on a Pi."""
+    roster = app.terminal.roster
+    assert roster is not None
+    slow = hash_pin(STAFF_PIN, iterations=3_000_000, salt="slow")
+    staff = [s.model_copy(update={"pin_hash": slow}) for s in roster.staff]
+    app.terminal.apply_roster(roster.model_copy(update={"staff": staff, "version": roster.version + 1}))
+
+
+def test_the_screen_keeps_drawing_while_a_pin_is_checked(app: DeviceApp, display: Display) -> None:
+    _slow_pin_hash(app)
+    c = display.controller
+    c.handle(it.OpenPin())
+    for d in STAFF_PIN:
+        c.handle(it.PinKey(d))
+    c.handle(it.PinKey("ok"))  # returns at once: the check runs on a worker thread
+    check = c.pin.check
+    assert check is not None and not check.done()
+    display.render()  # frames go on meanwhile
+    assert any(t == "Kontrollerar…" for t, _, _ in display.painter.texts)
+    c.handle(it.PinKey("1"))  # keys wait for the answer
+    assert c.pin.digits == ""
+    settle_pin(c)
+    assert c.screen == ScreenId.STAFF and c.staff is not None and c.staff.staff_id == "s-lena"
+
+
+def test_a_late_answer_after_cancel_unlocks_nothing(app: DeviceApp, controller: Controller) -> None:
+    _slow_pin_hash(app)
+    c = controller
+    c.handle(it.OpenPin())
+    for d in STAFF_PIN:
+        c.handle(it.PinKey(d))
+    c.handle(it.PinKey("ok"))
+    check = c.pin.check
+    assert check is not None
+    c.handle(it.Done())  # the staff member walks away mid-check
+    assert c.screen == ScreenId.IDLE
+    assert check.result(timeout=30) == ("s-lena", "Lena P."), "the PIN was right all along"
+    c.tick()
+    c.handle(it.OpenPin())  # even on a fresh PIN pad the old answer counts for nothing
+    c.tick()
+    assert c.screen == ScreenId.PIN and c.staff is None

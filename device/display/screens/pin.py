@@ -13,7 +13,11 @@ from device.display.theme import Layout
 from device.display.view import View
 
 KEYS = ("1", "2", "3", "4", "5", "6", "7", "8", "9", "back", "0", "ok")
-MESSAGES = {"wrong": N_("Wrong PIN, try again"), "locked": N_("Too many tries: wait a minute")}
+MESSAGES = {
+    "checking": N_("Checking…"),
+    "wrong": N_("Wrong PIN, try again"),
+    "locked": N_("Too many tries: wait a minute"),
+}
 
 
 def _pad(lay: Layout) -> pygame.Rect:
@@ -62,4 +66,5 @@ class PinScreen(Screen):
         )
         if view.pin_message:
             msg = pygame.Rect(left.left, dots.bottom + lay.px(20), left.width, lay.px(44))
-            p.text(tr(MESSAGES[view.pin_message]), msg, lay.font("body"), bold=True, color=theme.DANGER)
+            color = theme.MUTED if view.pin_message == "checking" else theme.DANGER
+            p.text(tr(MESSAGES[view.pin_message]), msg, lay.font("body"), bold=True, color=color)
