@@ -321,7 +321,8 @@ class Controller:
             ids = list(self.pending) if intent.child_id is None else [intent.child_id]
             for cid in ids:
                 self._confirm(cid, s.staff_id)
-        elif isinstance(intent, it.RejectHandover) and self.pending.pop(intent.child_id, None):
+        elif isinstance(intent, it.RejectHandover) and intent.child_id in self.pending:
+            del self.pending[intent.child_id]
             logger.info("staff %s rejected the handover of %s", s.staff_id, intent.child_id)
 
     def _confirm(self, child_id: str, staff_id: str) -> None:
