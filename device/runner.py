@@ -104,9 +104,12 @@ def _run_screen(app: DeviceApp, *, simulate: bool, script: TextIO, out: TextIO) 
     cfg = app.config
     display_cfg = parse_display(cfg.display)
     link = app.link
+    reader = make_reader(cfg.hardware, simulate=simulate)
+    real_reader = reader if reader is not None and not simulate else None
     status = StatusSource(
         app.terminal,
         link_state=(lambda: link.state) if link else None,
+        reader_error=(lambda: real_reader.error) if real_reader is not None else None,
         broker=cfg.mqtt.url if link else None,
         version=__version__,
     )
@@ -130,16 +133,15 @@ def _run_screen(app: DeviceApp, *, simulate: bool, script: TextIO, out: TextIO) 
         normalize=_normalizer(),
         status=lambda: _status_line(app),
     )
-    reader = make_reader(cfg.hardware, simulate=simulate)
-    if reader is not None and not simulate:
-        reader.start(loop.post_tap, lambda exc: logger.warning("tag reader: %s", exc))
+    if real_reader is not None:  # a reader that won't open yet is retried, and the screen says so
+        real_reader.start(loop.post_tap, retry_open=True)
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, lambda *_: loop.stop())
     try:
         loop.run()
     finally:
-        if reader is not None and not simulate:
-            reader.stop()
+        if real_reader is not None:
+            real_reader.stop()
         _close(feedback)
         import pygame
 

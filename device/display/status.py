@@ -34,6 +34,7 @@ class StatusSource:
         terminal: Terminal,
         *,
         link_state: Callable[[], Any] | None = None,
+        reader_error: Callable[[], str | None] | None = None,
         broker: str | None = None,
         device_id: str = "",
         version: str = "",
@@ -44,6 +45,7 @@ class StatusSource:
         self.terminal = terminal
         self.store = terminal.store
         self.link_state = link_state
+        self.reader_error = reader_error or (lambda: None)
         self.broker = broker
         self.device_id = device_id or self.store.device_id
         self.version = version
@@ -125,7 +127,12 @@ class StatusSource:
     def link(self) -> LinkView:
         st = self.link_state() if self.link_state else None
         connected = None if st is None else bool(st.connected)
-        return LinkView(connected=connected, outbox=self.outbox(), rejected=self._rejected)
+        return LinkView(
+            connected=connected,
+            outbox=self.outbox(),
+            rejected=self._rejected,
+            reader_error=self.reader_error(),
+        )
 
     def tech(self, last_unknown: str | None) -> TechInfo:
         now = self.clock()
@@ -145,4 +152,5 @@ class StatusSource:
             roster_version=self.store.roster_version(),
             last_error=None if st is None else st.last_error,
             last_unknown=last_unknown,
+            reader_error=self.reader_error(),
         )

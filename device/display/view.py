@@ -45,6 +45,8 @@ class LinkView:
     connected: bool | None
     outbox: int = 0
     rejected: int = 0
+    reader_error: str | None = None
+    """Why the tag reader is not working, None while it works."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +64,7 @@ class TechInfo:
     roster_version: int | None
     last_error: str | None
     last_unknown: str | None
+    reader_error: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

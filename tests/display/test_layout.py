@@ -48,6 +48,7 @@ def _states(c: Controller) -> list[tuple[str, Callable[[], None]]]:
 def test_targets_and_text_fit(size: tuple[int, int], make_controller: MakeController, surface_for) -> None:
     c = make_controller(mode="staff_confirmed", at="17:45")
     c.status.link_state = lambda: SimpleNamespace(connected=False, central_online=None, last_error="refused")
+    c.status.reader_error = lambda: "ReaderError: MFRC522 not answering on SPI (VersionReg 0x00)"
     d = Display(c, surface_for(size))
     screen = pygame.Rect((0, 0), size)
     min_px = d.layout.min_target

@@ -232,3 +232,27 @@ def test_a_late_answer_after_cancel_unlocks_nothing(app: DeviceApp, controller: 
     c.handle(it.OpenPin())  # even on a fresh PIN pad the old answer counts for nothing
     c.tick()
     assert c.screen == ScreenId.PIN and c.staff is None
+
+
+def test_a_broken_reader_is_on_the_idle_and_technician_screens(
+    app: DeviceApp, make_controller: MakeController, surface_for
+) -> None:  # type: ignore[no-untyped-def]
+    broken: list[str | None] = ["ReaderError: MFRC522 not answering on SPI (VersionReg 0x00)"]
+    c = make_controller()
+    c.status.reader_error = lambda: broken[0]
+    display = Display(c, surface_for((800, 480)))
+    display.render()
+    texts = [t for t, _, _ in display.painter.texts]
+    assert "⚠ Brickläsaren fungerar inte: säg till personalen" in texts
+    c.on_tap(STAFF_TAG)
+    c.handle(it.Show(ScreenId.TECHNICIAN))
+    display.render()
+    texts = [t for t, _, _ in display.painter.texts]
+    assert "Brickläsare" in texts
+    assert any(t.startswith("ReaderError: MFRC522 not answering") for t in texts)
+    broken[0] = None  # the reader works again: the warning goes
+    display.render()
+    assert "fungerar" in [t for t, _, _ in display.painter.texts]
+    c.handle(it.Lock())
+    display.render()
+    assert not any("Brickläsaren" in t for t, _, _ in display.painter.texts)

@@ -243,3 +243,40 @@ def test_emulator_serves_the_packages_own_api(fake_pi: FakePi) -> None:
     uid_number, text = simple.read_no_block()
     assert uid_number == 0x04A23B118C
     assert text.startswith("hej")
+
+
+def test_a_reader_that_will_not_open_is_retried_and_says_why(
+    fake_pi: FakePi, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The hallway must not crash-loop over a loose reader: the error shows, taps work once fixed."""
+    from device.hardware.reader import base
+
+    monkeypatch.setattr(base, "ERROR_BACKOFF_S", (0.01, 0.02))
+    fake_pi.chip.reset_pin_high = False  # RST wired to another pin: the chip stays silent
+    reader = Mfrc522Reader(reset_pin=24, poll_interval_s=0.01)
+    taps: list[str] = []
+    reader.start(taps.append, retry_open=True)  # no exception: the screen will say what is wrong
+    try:
+        deadline = time.monotonic() + 5
+        while reader.error is None:
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
+        assert "VersionReg 0x00" in reader.error
+        fake_pi.chip.reset_pin_high = True  # the technician fixes the wiring
+        while reader.error is not None:
+            assert time.monotonic() < deadline, reader.error
+            time.sleep(0.01)
+        fake_pi.chip.place(UID4)
+        while not taps:
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
+        assert taps == [UID4]
+        reader._driver.spi.close()  # the SPI bus fails mid-poll: error shown, then it reopens
+        while reader.error is None:
+            assert time.monotonic() < deadline
+            time.sleep(0.005)
+        while reader.error is not None:
+            assert time.monotonic() < deadline, reader.error
+            time.sleep(0.01)
+    finally:
+        reader.stop()

@@ -51,6 +51,8 @@ class IdleScreen(Screen):
         x = lay.margin
         limit = lay.width - lay.margin - lay.target(170) - lay.gap
         pills: list[tuple[str, theme.Color, theme.Color]] = []
+        if view.link.reader_error is not None:  # taps do nothing: say so before anything else
+            pills.append(("⚠ " + tr(N_("Tag reader not working: ask staff")), theme.DANGER, (255, 255, 255)))
         if view.link.connected is False:
             pills.append(("⚠ " + tr(N_("No connection")), theme.DANGER, (255, 255, 255)))
         if view.link.outbox:

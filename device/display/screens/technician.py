@@ -25,6 +25,7 @@ def lines(tr: Translator, t: TechInfo) -> list[tuple[str, str]]:
         (tr(N_("Software")), t.version),
         (tr(N_("IP address")), t.ip or tr(N_("none"))),
         (tr(N_("Broker")), t.broker or tr(N_("none (demo)"))),
+        (tr(N_("Tag reader")), t.reader_error or tr(N_("works"))),
         (tr(N_("Connected")), _yes_no(tr, t.connected)),
         (tr(N_("Central online")), _yes_no(tr, t.central_online)),
         (tr(N_("Unsent events")), str(t.outbox)),

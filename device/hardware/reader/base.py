@@ -64,6 +64,10 @@ class TagReader(ABC):
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
+        #: What is wrong while the reader is failing (open or poll), None while it works:
+        #: the screen shows it, because a hallway where taps silently do nothing is worse
+        #: than one that says the reader is broken.  Written by the poll thread only.
+        self.error: str | None = None
 
     # -- what a backend implements ---------------------------------------
 
@@ -90,22 +94,27 @@ class TagReader(ABC):
         """True while the poll thread is alive."""
         return self._thread is not None and self._thread.is_alive()
 
-    def start(self, on_tap: TapCallback, on_error: ErrorCallback | None = None) -> None:
+    def start(
+        self, on_tap: TapCallback, on_error: ErrorCallback | None = None, *, retry_open: bool = False
+    ) -> None:
         """Open the reader and poll on a daemon thread, calling ``on_tap(uid)`` per tap.
 
         ``on_error(exc)`` (optional) hears about each failing poll, e.g. to show
         the error signal; polling goes on with a back-off.  Raises
-        :class:`~device.hardware.errors.ReaderError` if the reader cannot be opened.
+        :class:`~device.hardware.errors.ReaderError` if the reader cannot be opened,
+        unless ``retry_open``: then the thread keeps trying to open it (with the same
+        back-off, :attr:`error` saying why), so a reader plugged in late still works.
         """
         with self._lock:
             if self.is_running:
                 raise ReaderError("reader already started")
-            self.open()
+            if not retry_open:
+                self.open()
             self._stop.clear()
             self.tap_filter.reset()
             self._thread = threading.Thread(
                 target=self._run,
-                args=(on_tap, on_error),
+                args=(on_tap, on_error, retry_open),
                 name=f"{type(self).__name__}-poll",
                 daemon=True,
             )
@@ -134,11 +143,14 @@ class TagReader(ABC):
     ) -> None:
         self.stop()
 
-    def _run(self, on_tap: TapCallback, on_error: ErrorCallback | None) -> None:
+    def _run(self, on_tap: TapCallback, on_error: ErrorCallback | None, must_open: bool = False) -> None:
         backoff = ERROR_BACKOFF_S[0]
         while not self._stop.is_set():
             uid: str | None = None
             try:
+                if must_open:
+                    self.open()
+                    must_open = False
                 uid = self.poll_once()
             except (ReaderError, OSError) as exc:
                 logger.warning("tag reader failed (%s); retrying in %.1f s", exc, backoff)
@@ -149,12 +161,16 @@ class TagReader(ABC):
             else:
                 failure = None
             if failure is not None:
+                self.error = f"{type(failure).__name__}: {failure}"
                 self._notify_error(on_error, failure)
                 self.tap_filter.feed(None)  # a failed poll breaks a confirmation streak
                 self._stop.wait(backoff)
                 backoff = min(backoff * 2, ERROR_BACKOFF_S[1])
                 continue
             backoff = ERROR_BACKOFF_S[0]
+            if self.error is not None:
+                logger.info("tag reader works again")
+                self.error = None
             tap = self.tap_filter.feed(uid)
             if tap is not None:
                 logger.info("tag tapped")  # never the UID itself (privacy)
