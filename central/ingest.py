@@ -146,6 +146,10 @@ class Ingestor:
             (c.event.actor.id, dept_of_device.get(c.event.device_id, ""))
             for c in candidates
             if c.event.actor.kind == ActorKind.STAFF
+        } | {
+            (c.event.confirmed_by, dept_of_device.get(c.event.device_id, ""))
+            for c in candidates
+            if c.event.confirmed_by is not None
         }
         ok_guardians: set[tuple[str, str]] = set()
         if guardian_pairs:
@@ -200,6 +204,14 @@ class Ingestor:
                     f"staff {ev.actor.id!r} does not work in department {dept!r}",
                     _dump(c.raw),
                 )
+            elif ev.confirmed_by is not None and (ev.confirmed_by, dept) not in ok_staff:
+                reject(
+                    ev.device_id,
+                    c.topic,
+                    eid,
+                    f"confirmed_by {ev.confirmed_by!r} does not work in department {dept!r}",
+                    _dump(c.raw),
+                )
             else:
                 valid.append(c)
         return valid
@@ -224,6 +236,7 @@ class Ingestor:
                     "occurred_at": ev.occurred_at,
                     "clock_synced": ev.clock_synced,
                     "received_at": now,
+                    "confirmed_by": ev.confirmed_by,
                 },
             )
         inserted = self._insert_new(s, list(rows.values()))

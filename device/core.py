@@ -134,8 +134,15 @@ class Terminal:
         return self.record([(cid, self.next_type(cid)) for cid in child_ids], actor, method)
 
     def record(
-        self, changes: Sequence[tuple[str, EventType]], actor: Actor, method: EventMethod
+        self,
+        changes: Sequence[tuple[str, EventType]],
+        actor: Actor,
+        method: EventMethod,
+        *,
+        confirmed_by: str | None = None,
     ) -> list[Event]:
+        """Commit the changes as events (see :meth:`DeviceStore.record`); ``confirmed_by`` is the
+        staff member who confirmed a guardian's handover in ``staff_confirmed`` mode."""
         unknown = [cid for cid, _ in changes if cid not in self._children]
         if unknown:
             raise ValueError(f"child(ren) not in this department: {', '.join(unknown)}")
@@ -143,8 +150,16 @@ class Terminal:
             not_theirs = [cid for cid, _ in changes if actor.id not in self._children[cid].guardian_ids]
             if not_theirs and method != EventMethod.STAFF_OVERRIDE:
                 raise ValueError("a guardian may check in or out only their own children")
+        staff = self._roster.staff if self._roster is not None else []
+        if confirmed_by is not None and confirmed_by not in {st.id for st in staff}:
+            raise ValueError(f"{confirmed_by} is not staff of this department")
         events = self.store.record(
-            changes, actor, method, occurred_at=self.now(), clock_synced=self.clock_synced()
+            changes,
+            actor,
+            method,
+            occurred_at=self.now(),
+            clock_synced=self.clock_synced(),
+            confirmed_by=confirmed_by,
         )
         if self.on_recorded is not None:
             self.on_recorded(events)

@@ -69,6 +69,9 @@ class Event(_Message):
     method: EventMethod = Field(description="tag, touch or staff_override")
     occurred_at: AwareDatetime = Field(description="when it happened, RFC 3339 with UTC offset")
     clock_synced: bool = Field(description="whether the device clock was NTP-synchronised")
+    confirmed_by: EntityId | None = Field(
+        None, description="staff who confirmed the guardian's handover (handover_mode staff_confirmed)"
+    )
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 

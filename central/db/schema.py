@@ -141,6 +141,8 @@ class EventRow(Base):
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime)
     clock_synced: Mapped[bool] = mapped_column(Boolean)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    confirmed_by: Mapped[str | None] = mapped_column(ID, default=None)
+    """The staff member who confirmed a guardian's handover (``staff_confirmed`` units)."""
 
     __table_args__ = (
         Index("ix_events_child_occurred", "child_id", "occurred_at"),

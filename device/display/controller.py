@@ -208,9 +208,16 @@ class Controller:
             del v.done[child_id]
             logger.info("guardian %s undid %s for %s", v.guardian_id, choice.kind.value, child_id)
 
-    def _record(self, changes: list[tuple[str, EventType]], actor: Actor, method: EventMethod) -> bool:
+    def _record(
+        self,
+        changes: list[tuple[str, EventType]],
+        actor: Actor,
+        method: EventMethod,
+        *,
+        confirmed_by: str | None = None,
+    ) -> bool:
         try:
-            self.terminal.record(changes, actor, method)
+            self.terminal.record(changes, actor, method, confirmed_by=confirmed_by)
         except Exception:
             logger.exception("recording %d event(s) failed", len(changes))
             self._fail()
@@ -330,7 +337,7 @@ class Controller:
         if p is None:
             return
         actor = Actor(kind=ActorKind.GUARDIAN, id=p.guardian_id)
-        if self._record([(child_id, p.kind)], actor, p.method):
+        if self._record([(child_id, p.kind)], actor, p.method, confirmed_by=staff_id):
             del self.pending[child_id]
             logger.info("staff %s confirmed %s of %s", staff_id, p.kind.value, child_id)
 

@@ -118,6 +118,7 @@ class DeviceStore:
         *,
         occurred_at: datetime | None = None,
         clock_synced: bool = True,
+        confirmed_by: str | None = None,
     ) -> list[Event]:
         """Commit one event per (child_id, type) and update presence, all or nothing."""
         if not changes:
@@ -139,6 +140,7 @@ class DeviceStore:
                     method=method,
                     occurred_at=at,
                     clock_synced=clock_synced,
+                    confirmed_by=confirmed_by,
                 )
                 c.execute(
                     insert(outbox).values(

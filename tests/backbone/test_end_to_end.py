@@ -11,6 +11,8 @@ import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
+from central.db.schema import EventRow
+from central.store import CentralStore
 from protocol.messages import Actor, ActorKind, EventMethod
 from tests.backbone.helpers import (
     RawClient,
@@ -124,6 +126,33 @@ def test_spoofed_device_and_unknown_child_are_rejected_and_kept(seeded, broker) 
         assert event_count(db_url) == 0
         kept = {d.event_id for d in dead_letters(db_url)}
         assert kept == {e["event_id"] for e in batch}
+    finally:
+        raw.close()
+        stop_central(central)
+
+
+def test_a_staff_confirmed_handover_keeps_who_confirmed_it(seeded, broker) -> None:
+    db_url, _ = seeded
+    central = start_central(db_url, broker)
+    raw = RawClient(broker, "dev-a")
+    try:
+        raw.connected.wait(5)
+        raw.client.subscribe("lh/v1/dev/dev-a/acks", qos=1)
+        wait_for(lambda: raw.sub_rcs)
+        confirmed = _event(confirmed_by="s-lena")
+        stranger = _event(child="c-noah", confirmed_by="s-nobody")
+        raw.client.publish("lh/v1/dev/dev-a/events", json.dumps([confirmed, stranger]), qos=1)
+        wait_for(lambda: raw.json_on("lh/v1/dev/dev-a/acks"))
+        results = {r["event_id"]: r for r in raw.json_on("lh/v1/dev/dev-a/acks")[0]["results"]}
+        assert results[confirmed["event_id"]]["status"] == "stored"
+        assert results[stranger["event_id"]]["status"] == "rejected"
+        reason = results[stranger["event_id"]]["reason"]
+        assert "confirmed_by 's-nobody' does not work in department" in reason
+        store = CentralStore(db_url)
+        with store.session() as s:
+            row = s.get(EventRow, confirmed["event_id"])
+            assert row is not None and (row.actor_id, row.confirmed_by) == ("g-anna", "s-lena")
+        store.close()
     finally:
         raw.close()
         stop_central(central)

@@ -12,6 +12,7 @@ from device.display import theme
 from device.display.controller import Controller
 from device.display.intents import ScreenId
 from device.display.ui import Display
+from protocol.codec import decode_events
 from protocol.tags import hash_pin
 from tests.display.conftest import (
     ANNA,
@@ -167,6 +168,8 @@ def test_staff_confirmed_handover_records_only_after_confirmation(
     assert c.screen == ScreenId.PENDING
     c.handle(it.ConfirmHandover("c-ines"))
     assert events(app) == [("check_in", "c-ines", "guardian", "tag")]
+    (item,) = app.store.pending(10)
+    assert decode_events(item.payload)[0].confirmed_by == "s-lena", "the record shows who owned the handover"
     assert c.pending == {}
 
 
@@ -256,3 +259,12 @@ def test_a_broken_reader_is_on_the_idle_and_technician_screens(
     c.handle(it.Lock())
     display.render()
     assert not any("Brickläsaren" in t for t, _, _ in display.painter.texts)
+
+
+def test_only_the_departments_staff_can_confirm_a_handover(app: DeviceApp) -> None:
+    from protocol.messages import Actor, ActorKind, EventMethod, EventType
+
+    anna = Actor(kind=ActorKind.GUARDIAN, id="g-anna")
+    with pytest.raises(ValueError, match="not staff of this department"):
+        app.terminal.record([("c-alva", EventType.CHECK_IN)], anna, EventMethod.TAG, confirmed_by="s-nobody")
+    assert events(app) == []
