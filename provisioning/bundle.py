@@ -2,13 +2,16 @@
 
     etc/lamna-hamta/                     device.toml, ca.crt, client.crt; password,
                                          client.key, tag_key (0600)
-    etc/systemd/system/lamna-hamta.service
-    usr/local/sbin/lh-firstboot          installs the software, enables the service
+    etc/systemd/system/lamna-hamta-kiosk.service
+                                         cage on tty1 running lh-device full-screen
+    etc/pam.d/lamna-hamta                the kiosk's logind session (seat, XDG_RUNTIME_DIR)
+    usr/local/sbin/lh-firstboot          installs the software, enables the kiosk
     opt/lamna-hamta/dist/*.whl           the package, when the technician gave one
 
 On the Pi: ``sudo tar -xzpf ID.tar.gz -C / && sudo lh-firstboot``.
-The device runtime (``lh-device run``) belongs to the device engineers; the unit
-here only starts it and restarts it when it fails.
+The unit and the PAM file are the device runtime's (docs/deployment.md), shipped in
+this package as ``provisioning/lamna-hamta-kiosk.service`` and ``lamna-hamta.pam``:
+one copy, read here, never retyped.
 """
 
 from __future__ import annotations
@@ -17,12 +20,17 @@ import io
 import tarfile
 import time
 from dataclasses import dataclass
+from importlib import resources
 
 from provisioning import device as dev
 
 CONFIG_DIR = "etc/lamna-hamta"
-UNIT_NAME = "lamna-hamta.service"
+UNIT_NAME = "lamna-hamta-kiosk.service"
 UNIT_PATH = f"etc/systemd/system/{UNIT_NAME}"
+PAM_PATH = "etc/pam.d/lamna-hamta"
+#: The headless unit earlier bundles installed; lh-firstboot removes it so two
+#: services never fight over the reader.
+OLD_UNIT_NAME = "lamna-hamta.service"
 FIRSTBOOT_PATH = "usr/local/sbin/lh-firstboot"
 DIST_DIR = "opt/lamna-hamta/dist"
 VENV = "/opt/lamna-hamta/venv"
@@ -39,31 +47,13 @@ class Member:
 
 
 def render_unit() -> str:
-    """The systemd unit: runs ``lh-device run`` as the service user, restarts on failure."""
-    return f"""\
-# Lämna & Hämta hallway device, installed by lh-firstboot.
-# WatchdogSec= can be added once lh-device run reports to systemd (sd_notify);
-# without that, a watchdog would kill a healthy device.
-[Unit]
-Description=Lämna & Hämta hallway device
-Wants=network-online.target time-sync.target
-After=network-online.target time-sync.target
+    """The kiosk unit: cage running ``lh-device run``, Type=notify with a watchdog."""
+    return resources.files("provisioning").joinpath("lamna-hamta-kiosk.service").read_text("utf-8")
 
-[Service]
-Type=simple
-User={SERVICE_USER}
-Group={SERVICE_USER}
-SupplementaryGroups=spi gpio video render input
-ExecStart={VENV}/bin/lh-device run --config /{CONFIG_DIR}/{dev.CONFIG}
-Restart=on-failure
-RestartSec=5
-StateDirectory=lamna-hamta
-StateDirectoryMode=0750
-Environment=PYTHONUNBUFFERED=1
 
-[Install]
-WantedBy=multi-user.target
-"""
+def render_pam() -> str:
+    """The PAM file the kiosk unit's ``PAMName=lamna-hamta`` needs."""
+    return resources.files("provisioning").joinpath("lamna-hamta.pam").read_text("utf-8")
 
 
 def render_firstboot() -> str:
@@ -91,6 +81,10 @@ while [ $# -gt 0 ]; do
     esac
 done
 ROOT="${{ROOT%/}}"
+if [ "${{LH_SKIP_INSTALL:-0}}" != "1" ] && [ "$(id -u)" -ne 0 ]; then
+    echo "lh-firstboot: run it as root: sudo lh-firstboot" >&2
+    exit 1
+fi
 CONF="$ROOT/{CONFIG_DIR}"
 STATE="$ROOT/var/lib/lamna-hamta"
 SKIP="${{LH_SKIP_INSTALL:-0}}"
@@ -106,7 +100,7 @@ chmod 0750 "$STATE"
 if [ "$SKIP" != "1" ]; then
     log "installing system packages"
     apt-get update -q
-    apt-get install -y -q python3-venv python3-dev gcc
+    apt-get install -y -q cage python3-venv python3-dev gcc
     if [ -x /usr/bin/raspi-config ]; then
         raspi-config nonint do_spi 0 || log "could not enable SPI; enable it with raspi-config"
     fi
@@ -138,14 +132,27 @@ if [ "$SKIP" != "1" ]; then
     "{VENV}/bin/lh-device" check-config --config "$CONF/{dev.CONFIG}"
 fi
 
+# An earlier bundle's headless unit would fight the kiosk for the reader: remove it.
+if [ -e "$ROOT/etc/systemd/system/{OLD_UNIT_NAME}" ]; then
+    if [ "$ROOT" = "" ] && [ "$SKIP" != "1" ]; then
+        systemctl disable --now {OLD_UNIT_NAME} || true
+    fi
+    rm -f "$ROOT/etc/systemd/system/{OLD_UNIT_NAME}" \
+        "$ROOT/etc/systemd/system/multi-user.target.wants/{OLD_UNIT_NAME}"
+    log "removed the old headless {OLD_UNIT_NAME}"
+fi
+
+# The kiosk is wanted by graphical.target; Pi OS Lite boots to multi-user.target.
 if [ "$ROOT" = "" ] && [ "$SKIP" != "1" ]; then
     systemctl daemon-reload
+    systemctl set-default graphical.target
     systemctl enable --now {UNIT_NAME}
     log "{UNIT_NAME} enabled and started"
 else
-    # Offline enable, as systemctl --root would do it.
-    mkdir -p "$ROOT/etc/systemd/system/multi-user.target.wants"
-    ln -sfn "/{UNIT_PATH}" "$ROOT/etc/systemd/system/multi-user.target.wants/{UNIT_NAME}"
+    # Offline, as systemctl --root would do it.
+    mkdir -p "$ROOT/etc/systemd/system/graphical.target.wants"
+    ln -sfn "/{UNIT_PATH}" "$ROOT/etc/systemd/system/graphical.target.wants/{UNIT_NAME}"
+    ln -sfn /lib/systemd/system/graphical.target "$ROOT/etc/systemd/system/default.target"
     log "{UNIT_NAME} enabled under $ROOT/"
 fi
 date -u +%Y-%m-%dT%H:%M:%SZ > "$STATE/firstboot-done"
@@ -162,6 +169,7 @@ def bundle_members(
         for name, (content, mode) in sorted(device_files.items())
     ]
     members.append(Member(UNIT_PATH, render_unit().encode(), 0o644))
+    members.append(Member(PAM_PATH, render_pam().encode(), 0o644))
     members.append(Member(FIRSTBOOT_PATH, render_firstboot().encode(), 0o755))
     if wheel is not None:
         members.append(Member(f"{DIST_DIR}/{wheel[0]}", wheel[1], 0o644))

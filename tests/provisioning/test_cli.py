@@ -254,24 +254,52 @@ def test_bundle_unpacked_and_first_boot_simulated(site: Site, tmp_path: Path) ->
         [str(script), "--root", str(root)], env=env, capture_output=True, text=True, timeout=20
     )
     assert run.returncode == 0, run.stderr
-    wants = root / "etc/systemd/system/multi-user.target.wants/lamna-hamta.service"
-    assert wants.is_symlink() and os.readlink(wants) == "/etc/systemd/system/lamna-hamta.service"
+    wants = root / "etc/systemd/system/graphical.target.wants/lamna-hamta-kiosk.service"
+    assert wants.is_symlink() and os.readlink(wants) == "/etc/systemd/system/lamna-hamta-kiosk.service"
+    assert os.readlink(root / "etc/systemd/system/default.target") == "/lib/systemd/system/graphical.target"
     assert (root / "var/lib/lamna-hamta/firstboot-done").exists()
-    unit = (root / "etc/systemd/system/lamna-hamta.service").read_text()
-    assert "lh-device run --config /etc/lamna-hamta/device.toml" in unit
+    unit = (root / "etc/systemd/system/lamna-hamta-kiosk.service").read_text()
+    assert "lh-device run --config /etc/lamna-hamta/device.toml" in unit and "cage" in unit
+    assert "pam_systemd.so" in (root / "etc/pam.d/lamna-hamta").read_text()
     cfg = load_config(root / "etc/lamna-hamta/device.toml")
     assert (
         cfg.device_id == "solen-1"
         and cfg.mqtt_password() == (site.device("solen-1") / "password").read_text().strip()
     )
+    before = _tree(root)
     rerun = subprocess.run([str(script)], env={**env, "LH_ROOT": str(root)}, capture_output=True, timeout=20)
-    assert rerun.returncode == 0  # idempotent
+    assert rerun.returncode == 0
+    assert _tree(root) == before, "a second run changes nothing"
+    # A Pi set up by an earlier bundle has the headless unit: it goes, so two services
+    # never fight over the reader.
+    old_unit = root / "etc/systemd/system/lamna-hamta.service"
+    old_unit.write_text("[Service]\n")
+    old_wants = root / "etc/systemd/system/multi-user.target.wants/lamna-hamta.service"
+    old_wants.parent.mkdir(parents=True, exist_ok=True)
+    old_wants.symlink_to("/etc/systemd/system/lamna-hamta.service")
+    upgrade = subprocess.run([str(script), "--root", str(root)], env=env, capture_output=True, timeout=20)
+    assert upgrade.returncode == 0 and b"removed the old headless" in upgrade.stdout
+    assert not old_unit.exists() and not old_wants.is_symlink()
     empty = tmp_path / "empty"
     empty.mkdir()
     missing = subprocess.run(
         [str(script), "--root", str(empty)], env=env, capture_output=True, text=True, timeout=20
     )
     assert missing.returncode != 0 and "unpack the bundle first" in missing.stderr
+
+
+def _tree(root: Path) -> dict[str, tuple[int, str]]:
+    """Every path under ``root``: (mode, symlink target or content), the run's timestamp aside."""
+    out: dict[str, tuple[int, str]] = {}
+    for p in sorted(root.rglob("*")):
+        rel = str(p.relative_to(root))
+        if p.is_symlink():
+            out[rel] = (0, os.readlink(p))
+        elif p.is_file() and p.name != "firstboot-done":
+            out[rel] = (stat.S_IMODE(p.stat().st_mode), p.read_bytes().hex())
+        else:
+            out[rel] = (stat.S_IMODE(p.stat().st_mode), "")
+    return out
 
 
 def test_rotate_deletes_the_stale_bundle(site: Site) -> None:

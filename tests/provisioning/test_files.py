@@ -133,11 +133,14 @@ def test_site_config_round_trips() -> None:
         SiteConfig.parse("name = 'x'\n")
 
 
-def test_unit_runs_lh_device_and_restarts_on_failure() -> None:
+def test_unit_is_the_kiosk_running_lh_device_with_a_watchdog() -> None:
     unit = bundle.render_unit()
-    assert "ExecStart=/opt/lamna-hamta/venv/bin/lh-device run --config /etc/lamna-hamta/device.toml" in unit
-    assert "Restart=on-failure" in unit and "WantedBy=multi-user.target" in unit
-    assert "\nWatchdogSec" not in unit  # lh-device does not notify systemd (yet)
+    exec_start = "ExecStart=/usr/bin/cage -d -- /opt/lamna-hamta/venv/bin/lh-device run"
+    assert f"{exec_start} --config /etc/lamna-hamta/device.toml" in unit
+    assert "Restart=on-failure" in unit and "WantedBy=graphical.target" in unit
+    assert "\nType=notify" in unit and "\nWatchdogSec=" in unit  # lh-device notifies systemd
+    assert "PAMName=lamna-hamta" in unit
+    assert "pam_systemd.so" in bundle.render_pam()  # the session logind gives the kiosk a seat by
 
 
 def test_firstboot_installs_mfrc522_without_deps_and_lgpio_on_a_pi5() -> None:
@@ -155,7 +158,8 @@ def test_tar_keeps_modes_and_root_ownership() -> None:
     assert infos["etc/lamna-hamta/password"].mode == 0o600
     assert infos["etc/lamna-hamta/device.toml"].mode == 0o644
     assert infos["usr/local/sbin/lh-firstboot"].mode == 0o755
-    assert infos["etc/systemd/system/lamna-hamta.service"].uname == "root"
+    assert infos["etc/systemd/system/lamna-hamta-kiosk.service"].uname == "root"
+    assert infos["etc/pam.d/lamna-hamta"].mode == 0o644
     assert "etc" not in infos  # unpacking at / must not touch /etc itself
 
 
