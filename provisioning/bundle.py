@@ -109,11 +109,10 @@ if [ "$SKIP" != "1" ]; then
     "{VENV}/bin/pip" install -q --upgrade pip
     wheel="$(ls "$ROOT/{DIST_DIR}"/*.whl 2>/dev/null | head -n 1 || true)"
     if [ -n "$wheel" ]; then
-        "{VENV}/bin/pip" install -q "$wheel[device]"
+        "{VENV}/bin/pip" install -q "$wheel[device,pi]"
     else
-        "{VENV}/bin/pip" install -q "${{LH_PACKAGE:-lamna-hamta[device]}}"
+        "{VENV}/bin/pip" install -q "${{LH_PACKAGE:-lamna-hamta[device,pi]}}"
     fi
-    "{VENV}/bin/pip" install -q spidev
     # mfrc522's metadata pins RPi.GPIO, which fails on a Pi 5: install it alone.
     "{VENV}/bin/pip" install -q --no-deps mfrc522==0.0.7
     if grep -qs "Raspberry Pi 5" /proc/device-tree/model; then
