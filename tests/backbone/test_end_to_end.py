@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from central.db.schema import EventRow
 from central.store import CentralStore
@@ -43,6 +46,21 @@ def _event(device_id: str = "dev-a", child: str = "c-alva", actor: str = "g-anna
     }
     ev.update(over)
     return ev
+
+
+@contextmanager
+def _central_and_dev_a(db_url: str, broker: object) -> Iterator[tuple[Any, RawClient]]:
+    """Central running, and a raw MQTT client logged in as dev-a listening to its acks."""
+    central = start_central(db_url, broker)
+    raw = RawClient(broker, "dev-a")
+    try:
+        raw.connected.wait(5)
+        raw.client.subscribe("lh/v1/dev/dev-a/acks", qos=1)
+        wait_for(lambda: raw.sub_rcs)
+        yield central, raw
+    finally:
+        raw.close()
+        stop_central(central)
 
 
 def test_tap_is_stored_acked_and_roster_follows(seeded, broker, tmp_path: Path) -> None:
@@ -83,12 +101,7 @@ def test_tap_is_stored_acked_and_roster_follows(seeded, broker, tmp_path: Path) 
 
 def test_duplicate_is_acked_duplicate_and_stored_once(seeded, broker) -> None:
     db_url, _ = seeded
-    central = start_central(db_url, broker)
-    raw = RawClient(broker, "dev-a")
-    try:
-        raw.connected.wait(5)
-        raw.client.subscribe("lh/v1/dev/dev-a/acks", qos=1)
-        wait_for(lambda: raw.sub_rcs)
+    with _central_and_dev_a(db_url, broker) as (_central, raw):
         ev = json.dumps(_event())
         raw.client.publish("lh/v1/dev/dev-a/events", ev, qos=1)
         wait_for(lambda: len(raw.json_on("lh/v1/dev/dev-a/acks")) == 1)
@@ -97,19 +110,11 @@ def test_duplicate_is_acked_duplicate_and_stored_once(seeded, broker) -> None:
         statuses = [a["results"][0]["status"] for a in raw.json_on("lh/v1/dev/dev-a/acks")]
         assert statuses == ["stored", "duplicate"]
         assert event_count(db_url) == 1
-    finally:
-        raw.close()
-        stop_central(central)
 
 
 def test_spoofed_device_and_unknown_child_are_rejected_and_kept(seeded, broker) -> None:
     db_url, _ = seeded
-    central = start_central(db_url, broker)
-    raw = RawClient(broker, "dev-a")
-    try:
-        raw.connected.wait(5)
-        raw.client.subscribe("lh/v1/dev/dev-a/acks", qos=1)
-        wait_for(lambda: raw.sub_rcs)
+    with _central_and_dev_a(db_url, broker) as (_central, raw):
         spoofed = _event(device_id="dev-b", child="c-saga", actor="g-peter")
         unknown_child = _event(child="c-nobody")
         other_dept = _event(child="c-saga", actor="g-peter")
@@ -126,19 +131,11 @@ def test_spoofed_device_and_unknown_child_are_rejected_and_kept(seeded, broker) 
         assert event_count(db_url) == 0
         kept = {d.event_id for d in dead_letters(db_url)}
         assert kept == {e["event_id"] for e in batch}
-    finally:
-        raw.close()
-        stop_central(central)
 
 
 def test_a_staff_confirmed_handover_keeps_who_confirmed_it(seeded, broker) -> None:
     db_url, _ = seeded
-    central = start_central(db_url, broker)
-    raw = RawClient(broker, "dev-a")
-    try:
-        raw.connected.wait(5)
-        raw.client.subscribe("lh/v1/dev/dev-a/acks", qos=1)
-        wait_for(lambda: raw.sub_rcs)
+    with _central_and_dev_a(db_url, broker) as (_central, raw):
         confirmed = _event(confirmed_by="s-lena")
         stranger = _event(child="c-noah", confirmed_by="s-nobody")
         raw.client.publish("lh/v1/dev/dev-a/events", json.dumps([confirmed, stranger]), qos=1)
@@ -153,19 +150,11 @@ def test_a_staff_confirmed_handover_keeps_who_confirmed_it(seeded, broker) -> No
             row = s.get(EventRow, confirmed["event_id"])
             assert row is not None and (row.actor_id, row.confirmed_by) == ("g-anna", "s-lena")
         store.close()
-    finally:
-        raw.close()
-        stop_central(central)
 
 
 def test_garbage_does_not_stop_central(seeded, broker) -> None:
     db_url, _ = seeded
-    central = start_central(db_url, broker)
-    raw = RawClient(broker, "dev-a")
-    try:
-        raw.connected.wait(5)
-        raw.client.subscribe("lh/v1/dev/dev-a/acks", qos=1)
-        wait_for(lambda: raw.sub_rcs)
+    with _central_and_dev_a(db_url, broker) as (central, raw):
         for junk in (b"\xff\x00\x13garbage", b"{}", b"[1, 2]", b"[]", b'{"event_id": 5}', b"null"):
             raw.client.publish("lh/v1/dev/dev-a/events", junk, qos=1)
         good = _event()
@@ -173,6 +162,3 @@ def test_garbage_does_not_stop_central(seeded, broker) -> None:
         wait_for(lambda: event_count(db_url, event_id=good["event_id"]) == 1)
         assert len(dead_letters(db_url)) >= 6
         assert central._worker is not None and central._worker.is_alive()
-    finally:
-        raw.close()
-        stop_central(central)
