@@ -270,20 +270,31 @@ class Ingestor:
             if cur is None or (r["occurred_at"], r["event_id"]) > (cur["occurred_at"], cur["event_id"]):
                 latest[r["child_id"]] = r
         if latest:
-            existing = {
-                p.child_id: p for p in s.scalars(select(Presence).where(Presence.child_id.in_(list(latest))))
-            }
-            for cid, r in latest.items():
-                new_status = "present" if r["type"] == EventType.CHECK_IN.value else "gone"
-                p = existing.get(cid)
-                if p is None:
-                    s.add(
-                        Presence(
-                            child_id=cid, status=new_status, since=r["occurred_at"], event_id=r["event_id"]
-                        )
-                    )
-                elif (r["occurred_at"], r["event_id"]) > (p.since, p.event_id):
-                    p.status, p.since, p.event_id = new_status, r["occurred_at"], r["event_id"]
+            # One upsert for the batch: a child's row moves only to a later (occurred_at,
+            # event_id), so an offline Pi's old events never roll presence back.
+            ins = (postgresql if s.get_bind().dialect.name == "postgresql" else sqlite).insert(Presence)
+            upsert = ins.on_conflict_do_update(
+                index_elements=[Presence.child_id],
+                set_={
+                    "status": ins.excluded.status,
+                    "since": ins.excluded.since,
+                    "event_id": ins.excluded.event_id,
+                },
+                where=tuple_(ins.excluded.since, ins.excluded.event_id)
+                > tuple_(Presence.since, Presence.event_id),
+            )
+            s.execute(
+                upsert,
+                [
+                    {
+                        "child_id": cid,
+                        "status": "present" if r["type"] == EventType.CHECK_IN.value else "gone",
+                        "since": r["occurred_at"],
+                        "event_id": r["event_id"],
+                    }
+                    for cid, r in latest.items()
+                ],
+            )
             depts = s.execute(select(Child.department_id).where(Child.id.in_(list(latest)))).scalars()
             out.changed_departments.update(depts)
 
