@@ -34,7 +34,7 @@ def digest_for(key: bytes, *, uid: str | None, digest: str | None) -> str:
         except ValueError as exc:
             raise ProvisionError(str(exc)) from None
     assert digest is not None
-    value = digest.strip().lower()
+    value = "".join(digest.split()).lower()  # the Pi shows it in groups of eight
     if not _DIGEST_RE.fullmatch(value):
         raise ProvisionError("--digest must be 64 hex characters (HMAC-SHA256), as the Pi shows it")
     return value

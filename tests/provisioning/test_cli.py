@@ -171,7 +171,7 @@ def test_enroll_tag_by_uid_and_by_digest(site: Site, db: str) -> None:
         "--id",
         "g-anna",
         "--digest",
-        digest.upper(),
+        " ".join(digest[i : i + 8] for i in range(0, 64, 8)).upper(),  # as the Pi shows it
         "--db",
         db,
     )

@@ -18,6 +18,7 @@ from device.display.screens.base import (
     draw_header,
     footer,
     page_buttons,
+    page_label,
     paginate,
 )
 from device.display.theme import Layout
@@ -83,8 +84,10 @@ class StaffScreen(Screen):
 
     def draw_content(self, p: Painter, view: View) -> None:
         lay, tr = p.lay, p.tr
-        start, end, _page, pages = self._page(view, lay)
+        start, end, page, pages = self._page(view, lay)
         title = tr(N_("Staff mode · {name}"), name=view.staff_name or "")
+        if pages > 1:  # a pedagog with twenty children sees there are more
+            title = f"{title} · {page_label(tr, page, pages)}"
         draw_header(p, title, view, reserve=2 * lay.header_h + 2 * lay.gap if pages > 1 else 0)
         body = body_rect(lay)
         rh = row_h(lay)

@@ -32,8 +32,21 @@ def lines(tr: Translator, t: TechInfo) -> list[tuple[str, str]]:
         (tr(N_("Rejected events")), str(t.rejected)),
         (tr(N_("Roster version")), str(t.roster_version) if t.roster_version is not None else "–"),
         (tr(N_("Last error")), t.last_error or "–"),
-        (tr(N_("Last unknown tag")), t.last_unknown or "–"),
+        *_digest_lines(tr(N_("Last unknown tag")), t.last_unknown),
     ]
+
+
+def _digest_lines(key: str, digest: str | None) -> list[tuple[str, str]]:
+    """The whole 64-hex digest on two lines in groups of eight, for ``lh-provision enroll-tag
+    --digest``: a technician copies it by eye, so none of it may be cut off."""
+    if not digest:
+        return [(key, "–")]
+    groups = [digest[i : i + 8] for i in range(0, len(digest), 8)]
+    half = (len(groups) + 1) // 2
+    return [(key, " ".join(groups[:half])), (DIGEST_CONTINUED, " ".join(groups[half:]))]
+
+
+DIGEST_CONTINUED = ""  # the key column of the digest's second line
 
 
 class TechnicianScreen(Screen):
@@ -52,5 +65,5 @@ class TechnicianScreen(Screen):
         for i, (key, value) in enumerate(items):
             y = body.top + i * lh
             p.text(key, pygame.Rect(body.left, y, key_w, lh), lay.font("small"), color=theme.MUTED)
-            size = lay.font("small") if key != tr(N_("Last unknown tag")) else max(14, lay.px(17))
-            p.text(value, pygame.Rect(body.left + key_w, y, body.width - key_w, lh), size, bold=True)
+            box = pygame.Rect(body.left + key_w, y, body.width - key_w, lh)
+            p.text(value, box, lay.font("small"), bold=True)
