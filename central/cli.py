@@ -32,7 +32,7 @@ staff_app = typer.Typer(help="Staff members and their departments.", no_args_is_
 app.add_typer(report_app, name="report")
 app.add_typer(retention_app, name="retention")
 app.add_typer(staff_app, name="staff")
-console = Console()
+console = Console(soft_wrap=True)  # a path or command wrapped mid-word cannot be copied
 err = Console(stderr=True, soft_wrap=True, highlight=False)
 
 DbOpt = Annotated[

@@ -24,7 +24,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
-console = Console(highlight=False)
+console = Console(soft_wrap=True, highlight=False)  # a path or command wrapped mid-word cannot be copied
 err = Console(stderr=True, soft_wrap=True, highlight=False)
 
 SiteOpt = Annotated[Path, typer.Option("--site", envvar="LH_SITE", help="the site folder")]
