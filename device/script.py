@@ -1,7 +1,8 @@
 """The simulation script: one command a line on standard input.
 
 ``tap UID``, ``wait SECONDS``, ``status``, ``quit``; with the touchscreen
-(:mod:`device.display.loop`) also ``touch X Y`` and ``screenshot FILE.png``.
+(:mod:`device.display.loop`) also ``touch X Y``, ``screenshot FILE.png`` and
+``reader broken [WHY...]`` / ``reader ok``.
 Output names ids, never people.
 """
 

@@ -32,6 +32,9 @@ def tag_digest(key: bytes, uid: str) -> str:
 
 
 PIN_ITERATIONS = 200_000
+MAX_PIN_ITERATIONS = 2_000_000
+"""A hash asking for more is refused, not computed: on a Pi's CPU it would hold the PIN
+check for minutes (a corrupt or hostile roster must not freeze staff out)."""
 
 
 def hash_pin(pin: str, *, iterations: int = PIN_ITERATIONS, salt: str | None = None) -> str:
@@ -47,9 +50,10 @@ def verify_pin(pin: str, encoded: str) -> bool:
     """True if ``pin`` matches a hash made by :func:`hash_pin`; False for any malformed hash."""
     try:
         algo, iterations, salt, digest = encoded.split("$")
-        if algo != "pbkdf2_sha256":
+        rounds = int(iterations)
+        if algo != "pbkdf2_sha256" or not 1 <= rounds <= MAX_PIN_ITERATIONS:
             return False
-        actual = hashlib.pbkdf2_hmac("sha256", pin.encode(), salt.encode(), int(iterations)).hex()
+        actual = hashlib.pbkdf2_hmac("sha256", pin.encode(), salt.encode(), rounds).hex()
     except (ValueError, TypeError):
         return False
     return hmac.compare_digest(actual, digest)

@@ -54,8 +54,11 @@ def demo_roster(now: datetime | None = None) -> Roster:
         department=RosterDepartment(id="solen", name="Solen"),
         children=[
             RosterChild(
-                id=cid, display_name=str(c["name"]), guardian_ids=sorted(c["guardians"]), status="absent"
-            )  # type: ignore[call-overload]
+                id=cid,
+                display_name=str(c["name"]),
+                guardian_ids=sorted(c["guardians"]),  # type: ignore[call-overload]
+                status="absent",
+            )
             for cid, c in children.items()
         ],
         guardians=[

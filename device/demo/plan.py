@@ -45,7 +45,7 @@ def demo_plan() -> list[RosterPlanEntry]:
             notes=[PlanNote(kind="note", text="Glutenfritt mellanmål", source=agreement)],
         ),
         RosterPlanEntry(child_id="c-liam", arrive=_t("09:00"), leave=_t("17:00")),
-        # four siblings with one guardian: more than a 7-inch screen shows at once
+        # four siblings with one guardian, each with a note: more than a 7-inch screen shows at once
         RosterPlanEntry(
             child_id="c-adam",
             arrive=_t("07:45"),
@@ -67,7 +67,12 @@ def demo_plan() -> list[RosterPlanEntry]:
             walk_home_alone_from=_t("15:00"),
             notes=[PlanNote(kind="walk_home_alone", time=_t("15:00"), source=agreement)],
         ),
-        RosterPlanEntry(child_id="c-mira", arrive=_t("07:45"), leave=_t("16:00")),
+        RosterPlanEntry(
+            child_id="c-mira",
+            arrive=_t("07:45"),
+            leave=_t("14:00"),
+            notes=[PlanNote(kind="early_pickup", time=_t("14:00"), source=agreement)],
+        ),
     ]
 
 

@@ -128,8 +128,10 @@ class Controller:
             self._idle()
 
     def tick(self) -> None:
-        """Timeouts and a finished PIN check: call once a frame."""
+        """Timeouts, a finished PIN check, the reader failing or recovering: call once a frame."""
         self._pin_result()
+        if self.status.watch():  # taps stopped (or started) working: say so now, not in a while
+            self.dirty = True
         now = self.clock()
         self._expire_pending(now)
         cfg = self.config
@@ -147,7 +149,8 @@ class Controller:
             if now > self._message_until:
                 self._idle()
         elif self.screen == ScreenId.PIN:
-            if now - self.pin.last_touch > cfg.guardian_timeout_s:
+            # Waiting for the answer is not walking away: the pad's timer restarts with it.
+            if self.pin.check is None and now - self.pin.last_touch > cfg.guardian_timeout_s:
                 self._idle()
         elif self.screen in STAFF_SCREENS and self.staff and now - self.staff.last_touch > cfg.staff_lock_s:
             logger.info("staff mode locked after inactivity")
@@ -267,7 +270,8 @@ class Controller:
         if p.check is None or not p.check.done():
             return
         check, p.check = p.check, None
-        if self.screen != ScreenId.PIN:  # cancelled, timed out or a tag came: unlock nothing
+        if self.screen != ScreenId.PIN:  # cancelled, or a tag came: unlock nothing
+            logger.info("a staff PIN answer came after the pad was left; ignored")
             return
         try:
             hit = check.result()
@@ -275,6 +279,7 @@ class Controller:
             logger.exception("checking a staff PIN failed")
             hit = None
         self.dirty = True
+        self.pin.last_touch = self.clock()  # "wrong PIN" stays up as long as after a touch
         self._pin_outcome(hit)
 
     def _pin_outcome(self, hit: tuple[str, str] | None) -> None:

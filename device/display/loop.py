@@ -2,7 +2,9 @@
 
 Script commands (``lh-device simulate``) are taken between frames, in order:
 ``tap UID``, ``touch X Y``, ``wait SECONDS`` (the UI keeps running meanwhile),
-``screenshot FILE.png`` (renders the current state first), ``status``, ``quit``.
+``screenshot FILE.png`` (renders the current state first), ``status``,
+``reader broken [WHY...]`` / ``reader ok`` (the screens as they are while the tag
+reader fails: simulate has no real one), ``quit``.
 Each command is applied before the next one is read, so a script is deterministic
 apart from the wall clock.
 """
@@ -152,9 +154,26 @@ class UiLoop:
             self._say(f"screenshot: {path}")
         elif name == "status" and self.status is not None:
             self._say(self.status())
+        elif name == "reader":
+            self._reader(args)
         else:
-            raise ScriptError(f"unknown command {name!r} (tap, touch, wait, screenshot, status, quit)")
+            raise ScriptError(
+                f"unknown command {name!r} (tap, touch, wait, screenshot, status, reader, quit)"
+            )
         return False
+
+    def _reader(self, args: list[str]) -> None:
+        """``reader broken [WHY...]`` / ``reader ok``: what the screens read as the reader's error."""
+        state = _arg(args, 0, "reader broken [WHY...] | reader ok")
+        if state == "ok":
+            error = None
+        elif state == "broken":
+            error = " ".join(args[1:]) or "simulated failure"
+        else:
+            raise ScriptError("usage: reader broken [WHY...] | reader ok")
+        self.controller.status.reader_error = lambda: error
+        self.controller.tick()
+        self._say(f"reader: {state}")
 
 
 def _arg(args: list[str], i: int, usage: str) -> str:

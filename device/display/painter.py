@@ -36,6 +36,32 @@ def font(size: int, bold: bool = False) -> pygame.font.Font:
     return f
 
 
+def wrap(text: str, width: int, size: int, *, bold: bool = False, lines: int = 2) -> tuple[int, list[str]]:
+    """``text`` broken at spaces into at most ``lines`` lines of ``width`` pixels: the largest
+    font size down to 70 % of ``size`` (as :meth:`Painter.text` shrinks) at which it all fits,
+    and the lines.  If nothing fits, the last line takes the rest (:meth:`Painter.text` then
+    ends it with an ellipsis)."""
+    smallest = min(size, max(12, int(size * 0.7)))
+    for s in range(size, smallest, -1):
+        out = _wrap_at(text, width, font(s, bold), lines)
+        if all(font(s, bold).size(line)[0] <= width for line in out):
+            return s, out
+    return smallest, _wrap_at(text, width, font(smallest, bold), lines)
+
+
+def _wrap_at(text: str, width: int, f: pygame.font.Font, lines: int) -> list[str]:
+    out: list[str] = []
+    words = text.split()
+    while words and len(out) < lines - 1:
+        line = words.pop(0)
+        while words and f.size(f"{line} {words[0]}")[0] <= width:
+            line = f"{line} {words.pop(0)}"
+        out.append(line)
+    if words:
+        out.append(" ".join(words))
+    return out or [""]
+
+
 @dataclass(frozen=True, slots=True)
 class Button:
     """A touch target: where, what it says, what touching it means."""

@@ -1,18 +1,22 @@
 """Read-side of the device for the screens: presence, outbox, link, plan; cached per frame burst.
 
 The screens redraw often; SQLite and the link are asked at most once per
-``refresh_s`` (and right after this device recorded something).
+``refresh_s`` (and right after this device recorded something).  The reader's
+and the link's errors are looked at every frame (:meth:`StatusSource.watch`),
+so the screen knows when one started and which came last, after it has cleared.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import socket
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from device.core import Terminal
-from device.display.view import LinkView, TechInfo
+from device.display.view import ErrorSource, LinkView, TechInfo
 from protocol.messages import Roster, RosterPlanEntry
 
 
@@ -24,6 +28,15 @@ def ip_address() -> str | None:
             return str(s.getsockname()[0])
     except OSError:
         return None
+
+
+@dataclass(frozen=True, slots=True)
+class SeenError:
+    """An error as first seen: where from, what it said, when (monotonic seconds)."""
+
+    source: ErrorSource
+    text: str
+    at: float
 
 
 class StatusSource:
@@ -60,6 +73,9 @@ class StatusSource:
         self._ip_at = -1e9
         self._plan_key: Roster | None = None
         self._plan: dict[str, RosterPlanEntry] = {}
+        self._reader: SeenError | None = None  # the reader's error while it lasts
+        self._link_error: str | None = None
+        self._last_error: SeenError | None = None  # the latest error, kept after it clears
 
     def changed(self) -> None:
         """Something was recorded: refresh on the next question."""
@@ -122,24 +138,55 @@ class StatusSource:
             self._plan = {p.child_id: p for p in r.plan} if r else {}
         return self._plan.get(child_id)
 
-    # -- link -------------------------------------------------------------------------
+    # -- link and reader --------------------------------------------------------------
+
+    def watch(self) -> bool:
+        """Look at the reader's and the link's errors (cheap: call it every frame).
+
+        Remembers when the reader started failing and the latest error of either; True
+        when the reader has just failed or recovered, so the screen redraws at once.
+        """
+        now = self.clock()
+        reader = self.reader_error()
+        was_failing = self._reader is not None
+        if reader is None:
+            self._reader = None
+        elif self._reader is None or self._reader.text != reader:
+            since = self._reader.at if self._reader is not None else now  # failing since the first
+            self._reader = SeenError("reader", reader, since)
+            self._last_error = SeenError("reader", reader, now)
+        st = self.link_state() if self.link_state else None
+        link_error = getattr(st, "last_error", None)
+        if link_error is not None and link_error != self._link_error:
+            self._last_error = SeenError("link", str(link_error), now)
+        self._link_error = link_error
+        return was_failing != (reader is not None)
 
     def link(self) -> LinkView:
+        self.watch()
         st = self.link_state() if self.link_state else None
         connected = None if st is None else bool(st.connected)
         return LinkView(
             connected=connected,
             outbox=self.outbox(),
             rejected=self._rejected,
-            reader_error=self.reader_error(),
+            reader_error=self._reader.text if self._reader else None,
         )
 
-    def tech(self, last_unknown: str | None) -> TechInfo:
-        now = self.clock()
-        if now - self._ip_at > 30:
-            self._ip_value, self._ip_at = self._ip(), now
+    def _wall(self, at: float, now: dt.datetime) -> dt.datetime:
+        """Monotonic ``at`` as wall time, given the wall time ``now`` of this moment."""
+        return now - dt.timedelta(seconds=max(0.0, self.clock() - at))
+
+    def tech(self, last_unknown: str | None, now: dt.datetime | None = None) -> TechInfo:
+        """What the technician screen lists; ``now`` (local wall time) dates the errors."""
+        self.watch()
+        now = now or dt.datetime.now().astimezone()
+        mono = self.clock()
+        if mono - self._ip_at > 30:
+            self._ip_value, self._ip_at = self._ip(), mono
         st = self.link_state() if self.link_state else None
         self._refresh()
+        reader, last = self._reader, self._last_error
         return TechInfo(
             device_id=self.device_id,
             version=self.version,
@@ -150,7 +197,10 @@ class StatusSource:
             outbox=self._outbox,
             rejected=self._rejected,
             roster_version=self.store.roster_version(),
-            last_error=None if st is None else st.last_error,
+            last_error=last.text if last else None,
             last_unknown=last_unknown,
-            reader_error=self.reader_error(),
+            reader_error=reader.text if reader else None,
+            reader_failing_since=self._wall(reader.at, now) if reader else None,
+            last_error_source=last.source if last else None,
+            last_error_at=self._wall(last.at, now) if last else None,
         )

@@ -1,8 +1,10 @@
 """The pygame side: one surface, the current screen drawn from the controller's view, touches hit-tested.
 
 Touches are tested against the buttons of the frame last drawn, i.e. what the
-person actually saw.  Finger events are used on touchscreens; the mouse events
-SDL synthesises from them are ignored so one touch is one intent.
+person actually saw; after a hit, further touches wait for the next frame (a
+bounce or a double tap must not land twice on a screen that has already moved on:
+a second ▼, a second override).  Finger events are used on touchscreens; the
+mouse events SDL synthesises from them are ignored so one touch is one intent.
 """
 
 from __future__ import annotations
@@ -71,6 +73,7 @@ class Display:
         for b in self.buttons:
             if b.rect.collidepoint(pos):
                 logger.debug("touch on %s", type(b.intent).__name__)
+                self.buttons = []  # what was touched has changed: nothing more until it is drawn
                 self.controller.handle(b.intent)
                 return True
         return False

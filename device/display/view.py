@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import Literal
 
 from device.display.intents import ScreenId
 from device.display.plan import Deviation, Note
+
+ErrorSource = Literal["reader", "link"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,8 +66,13 @@ class TechInfo:
     rejected: int
     roster_version: int | None
     last_error: str | None
+    """The latest error of the reader or the link, still shown after it cleared."""
     last_unknown: str | None
     reader_error: str | None = None
+    """Why the tag reader is not working now, None while it works."""
+    reader_failing_since: dt.datetime | None = None
+    last_error_source: ErrorSource | None = None
+    last_error_at: dt.datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -93,5 +93,5 @@ def build_view(c: Controller) -> View:
         page=c.page,
         pin_length=len(c.pin.digits),
         pin_message=c.pin.message,
-        tech=st.tech(c.last_unknown) if screen == ScreenId.TECHNICIAN else None,
+        tech=st.tech(c.last_unknown, now) if screen == ScreenId.TECHNICIAN else None,
     )

@@ -13,7 +13,8 @@ unset DISPLAY WAYLAND_DISPLAY
 # Buttons at 800x480: footer centre y=433; one footer button x=400, two x=204/609;
 # staff nav (self-service) x=87 evacuation, 243 closing, 399 technician, 555 language, 711 lock;
 # idle "Personal" (701,433); PIN keys 2=(622,115) 5=(622,216) 8=(622,317) 0=(622,418) OK=(734,418);
-# first row's button on the guardian screen (681,128); a guardian of four: ▼ (639,30), Done (595,433).
+# first row's button on the guardian screen (681,128); a guardian of four: ▼ "1 barn till" (560,30),
+# Done (595,433).
 run() {  # run CLOCK [extra options...] < script
     local dir
     dir="$(mktemp -d)"
@@ -36,7 +37,7 @@ screenshot $OUT/unknown-tag.png
 touch 400 433
 tap 04B1B2B3
 screenshot $OUT/guardian-four-children.png
-touch 639 30
+touch 560 30
 screenshot $OUT/guardian-four-children-page-2.png
 touch 595 433
 touch 701 433
@@ -81,6 +82,23 @@ touch 400 433
 screenshot $OUT/idle-closing.png
 tap 04CAFE01
 screenshot $OUT/closing-list.png
+quit
+SCRIPT
+
+# the tag reader stops answering (simulate has none: the script says what reader.error would);
+# staff get in with the PIN, the technician screen says since when and why
+run 07:40 <<SCRIPT
+reader broken the MFRC522 on SPI 0.0 stopped answering (VersionReg 0x00): check wiring and 3.3 V
+screenshot $OUT/idle-reader-not-working.png
+touch 701 433
+touch 622 115
+touch 622 216
+touch 622 317
+touch 622 418
+touch 734 418
+wait 0.5
+touch 399 433
+screenshot $OUT/technician-reader-not-working.png
 quit
 SCRIPT
 

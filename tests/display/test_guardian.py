@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pygame
 import pytest
 
@@ -10,6 +12,7 @@ from device.display import intents as it
 from device.display.controller import Controller
 from device.display.intents import ScreenId
 from device.display.ui import Display
+from protocol.messages import PlanNote, RosterChild, RosterPlanEntry
 from tests.display.conftest import ANNA, KARIN, LEILA, FakeClock, MakeController, events
 
 
@@ -166,3 +169,83 @@ def test_paging_shows_where_you_are_and_all_means_all(app: DeviceApp, display: D
     _touch(display, button(display, it.ChooseAll()))
     assert sorted(e[1] for e in events(app)) == sorted(FOUR), "All is every child, not only this page's"
     assert {e[0] for e in events(app)} == {"check_in"}
+
+
+def test_the_next_page_button_says_how_many_children_are_left(app: DeviceApp, display: Display) -> None:
+    """A ▼ in a corner is easy to miss with a child on one arm: it says "1 barn till", and
+    "Alla (4)" says it means all four, not the three on this page."""
+    c = display.controller
+    c.on_tap(LEILA)
+    display.render()
+    labels = {b.label for b in display.buttons}
+    assert "1 barn till ▼" in labels and "Alla (4)" in labels
+    down = button(display, it.Page(1))
+    _touch(display, down)
+    _touch(display, down)  # a bounce before the next frame: ignored, not a second page
+    assert display.render().page == 1
+    _touch(display, down)  # an impatient thumb after it: ▲ is not where ▼ was
+    assert display.render().page == 1
+    assert _shown(display) == {"c-yusuf"}
+    up = button(display, it.Page(-1))
+    assert not up.colliderect(down)
+    c.handle(it.ChooseChild("c-yusuf"))
+    display.render()
+    assert "Alla (3)" in {b.label for b in display.buttons}, "All counts what it will still do"
+
+
+def _add_fifth_child(app: DeviceApp) -> None:
+    """Leila gets a fifth child and every one of them a note or three (a new roster version)."""
+    roster = app.terminal.roster
+    assert roster is not None
+    ella = RosterChild(id="c-ella", display_name="Ella-Maria H.", guardian_ids=["g-leila"], status="absent")
+    notes = {
+        "c-ella": [
+            PlanNote(kind="early_pickup", time=dt.time(14, 0), source="avtal"),
+            PlanNote(kind="pickup_by", text="Faster Fatima", source="avtal"),
+            PlanNote(kind="note", text="Medicin i väskan", source="avtal"),
+        ],
+        "c-mira": [PlanNote(kind="leave", source="ledighet")],
+    }
+    plan = [p for p in roster.plan if p.child_id not in notes]
+    plan += [
+        RosterPlanEntry(child_id="c-ella", arrive=dt.time(8), leave=dt.time(14), notes=notes["c-ella"]),
+        RosterPlanEntry(child_id="c-mira", on_leave=True, notes=notes["c-mira"]),
+    ]
+    bigger = roster.model_copy(
+        update={"version": roster.version + 1, "children": [*roster.children, ella], "plan": plan}
+    )
+    assert app.store.save_roster(bigger)
+    app.terminal.apply_roster(bigger)
+
+
+FIVE = FOUR | {"c-ella"}
+
+
+@pytest.mark.parametrize("size", [(800, 480), (1024, 600), (1280, 800)], ids=lambda s: f"{s[0]}x{s[1]}")
+def test_five_children_with_notes_are_all_reachable_readable_and_all_means_five(
+    app: DeviceApp, make_controller: MakeController, surface_for, size: tuple[int, int]
+) -> None:  # type: ignore[no-untyped-def]
+    _add_fifth_child(app)
+    display = Display(make_controller(), surface_for(size))
+    display.controller.on_tap(LEILA)
+    seen: set[str] = set()
+    notes: set[str] = set()
+    for _ in range(len(FIVE)):
+        seen |= _shown(display)
+        footer_top = min(b.rect.top for b in display.buttons if isinstance(b.intent, it.Done))
+        assert display.painter is not None
+        for text, r, _box in display.painter.texts:
+            assert "…" not in text, f"{text!r} cut off at {size}"
+            if not any(b.rect.contains(r) for b in display.buttons):  # a label is in its button
+                assert r.bottom <= footer_top, f"{text!r} runs into the footer at {size}"
+            if text.startswith("● "):
+                notes.add(text)
+        down = [b for b in display.buttons if b.intent == it.Page(1)]
+        if not down:
+            break
+        _touch(display, down[0].rect)
+    assert seen == FIVE
+    assert {"● Ledig i dag", "● Hämtas tidigare, 14:00", "● Hämtas av Faster Fatima"} <= notes
+    assert display.render().page <= 2, "rows as tall as their own notes: five children on two pages"
+    _touch(display, button(display, it.ChooseAll()))
+    assert sorted(e[1] for e in events(app)) == sorted(FIVE)

@@ -44,11 +44,17 @@ def _states(c: Controller) -> list[tuple[str, Callable[[], None]]]:
     ]
 
 
+READER_BROKEN = "no MFRC522 answers on SPI 0.0 (VersionReg 0x00): check wiring, 3.3 V and the reset pin"
+
+
+@pytest.mark.parametrize("reader", [None, READER_BROKEN], ids=["reader-works", "reader-broken"])
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
-def test_targets_and_text_fit(size: tuple[int, int], make_controller: MakeController, surface_for) -> None:
+def test_targets_and_text_fit(
+    size: tuple[int, int], reader: str | None, make_controller: MakeController, surface_for
+) -> None:
     c = make_controller(mode="staff_confirmed", at="17:45")
     c.status.link_state = lambda: SimpleNamespace(connected=False, central_online=None, last_error="refused")
-    c.status.reader_error = lambda: "ReaderError: MFRC522 not answering on SPI (VersionReg 0x00)"
+    c.status.reader_error = lambda: reader
     d = Display(c, surface_for(size))
     screen = pygame.Rect((0, 0), size)
     min_px = d.layout.min_target
@@ -73,6 +79,9 @@ def test_targets_and_text_fit(size: tuple[int, int], make_controller: MakeContro
             if a.rect.colliderect(b.rect)
         ]
         assert not overlapping, (name, overlapping)
+        ink = [(t, r.inflate(0, -6)) for t, r, _ in d.painter.texts]  # a line's blank top and bottom
+        on_top = [(a[0], b[0]) for i, a in enumerate(ink) for b in ink[i + 1 :] if a[1].colliderect(b[1])]
+        assert not on_top, (name, on_top)  # no text drawn over another (pills over the prompt)
     assert seen == set(ScreenId)
 
 

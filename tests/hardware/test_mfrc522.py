@@ -7,6 +7,7 @@ import logging
 import sys
 import threading
 import time
+from collections.abc import Callable
 
 import pytest
 
@@ -36,9 +37,7 @@ def reader(fake_pi: FakePi) -> Mfrc522Reader:
     return r
 
 
-def test_reads_a_4_byte_uid_with_cascade_level_1_only(
-    fake_pi: FakePi, reader: Mfrc522Reader
-) -> None:
+def test_reads_a_4_byte_uid_with_cascade_level_1_only(fake_pi: FakePi, reader: Mfrc522Reader) -> None:
     fake_pi.chip.place(UID4)
     assert reader.poll_once() == UID4
     sent = [frame[:2] for frame in fake_pi.chip.frames]
@@ -78,9 +77,7 @@ def test_no_card_is_none_and_cheap(fake_pi: FakePi, reader: Mfrc522Reader) -> No
     assert total_reads(fake_pi.chip) - before > 1000
 
 
-def test_card_pulled_mid_read_is_no_uid_and_no_crash(
-    fake_pi: FakePi, reader: Mfrc522Reader
-) -> None:
+def test_card_pulled_mid_read_is_no_uid_and_no_crash(fake_pi: FakePi, reader: Mfrc522Reader) -> None:
     def pull_at_level_2(chip: Mfrc522Chip, frame: bytes, answer: bytes | None) -> bytes | None:
         if frame[:1] == b"\x95":
             chip.remove()
@@ -280,3 +277,67 @@ def test_a_reader_that_will_not_open_is_retried_and_says_why(
             time.sleep(0.01)
     finally:
         reader.stop()
+
+
+def _wait_for(condition: Callable[[], bool], what: str, timeout: float = 5.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.005)
+
+
+@pytest.mark.parametrize("floating", [0x00, 0xFF], ids=["bus-reads-low", "bus-reads-high"])
+def test_a_chip_that_stops_answering_is_an_error_not_an_empty_field(
+    fake_pi: FakePi, reader: Mfrc522Reader, floating: int
+) -> None:
+    """SPI never fails for a missing chip: it reads 0x00 (or 0xFF), which the driver takes
+    for "no card".  The reader must say so, or taps silently do nothing all morning."""
+    fake_pi.chip.place(UID4)
+    assert reader.poll_once() == UID4
+    fake_pi.chip.unplug(floating)
+    with pytest.raises(ReaderError, match=rf"stopped answering \(VersionReg 0x{floating:02X}\)"):
+        reader.poll_once()
+    with pytest.raises(ReaderError, match="no MFRC522 answers"):  # reopening finds nobody either
+        reader.poll_once()
+    fake_pi.chip.plug_in()  # powers up from reset: antenna off until initialised again
+    assert reader.poll_once() == UID4
+    assert fake_pi.chip.antenna_on
+
+
+def test_an_empty_field_still_costs_few_reads_and_raises_nothing(
+    fake_pi: FakePi, reader: Mfrc522Reader
+) -> None:
+    before = total_reads(fake_pi.chip)
+    for _ in range(3):
+        assert reader.poll_once() is None
+    assert total_reads(fake_pi.chip) - before <= 3 * 6  # the chip check is one register read
+
+
+def test_a_running_reader_reports_an_unplugged_chip_and_clears_it_when_wired_back(
+    fake_pi: FakePi, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What the idle screen reads (``reader.error``): set while the chip is gone, cleared by
+    the first good poll after the technician fixes it; taps work again without a restart."""
+    from device.hardware.reader import base
+
+    monkeypatch.setattr(base, "ERROR_BACKOFF_S", (0.01, 0.02))  # same back-off logic, faster
+    reader = Mfrc522Reader(reset_pin=RESET_PIN, poll_interval_s=0.01)
+    errors: list[Exception] = []
+    taps: list[str] = []
+    reader.start(taps.append, errors.append)
+    try:
+        polls = fake_pi.chip.frames.count
+        _wait_for(lambda: polls(b"\x52") >= 2, "the first polls")
+        assert reader.error is None
+        fake_pi.chip.unplug()
+        _wait_for(lambda: reader.error is not None, "the error to show")
+        assert reader.error is not None and "MFRC522" in reader.error and "ReaderError" not in reader.error
+        fake_pi.chip.place(UID4)  # a tag held to a dead reader is no tap ...
+        time.sleep(0.05)
+        assert taps == [] and reader.is_running
+        fake_pi.chip.plug_in()
+        _wait_for(lambda: reader.error is None, "the error to clear")
+        _wait_for(lambda: taps == [UID4], "a tap after the repair")  # ... and one once it is fixed
+    finally:
+        reader.stop()
+    assert errors and all(isinstance(e, ReaderError) for e in errors)

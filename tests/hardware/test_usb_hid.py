@@ -5,7 +5,8 @@ from __future__ import annotations
 import errno
 import os
 import sys
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from types import SimpleNamespace
 
 import pytest
@@ -127,16 +128,12 @@ def reader(devices: list[FakeInputDevice]) -> Iterator[UsbHidReader]:
         devices.append(FakeInputDevice())
         return devices[-1]
 
-    r = UsbHidReader(
-        device_path="/dev/input/by-id/usb-reader-event-kbd", wait_s=0.01, opener=opener
-    )
+    r = UsbHidReader(device_path="/dev/input/by-id/usb-reader-event-kbd", wait_s=0.01, opener=opener)
     yield r
     r.close()
 
 
-def test_reader_grabs_and_reads_typed_uids(
-    reader: UsbHidReader, devices: list[FakeInputDevice]
-) -> None:
+def test_reader_grabs_and_reads_typed_uids(reader: UsbHidReader, devices: list[FakeInputDevice]) -> None:
     assert reader.poll_once() is None
     assert devices[0].grabbed
     devices[0].type("04A23B11")
@@ -146,9 +143,7 @@ def test_reader_grabs_and_reads_typed_uids(
     assert devices[0].closed and not devices[0].grabbed
 
 
-def test_unplugged_reader_fails_then_reopens(
-    reader: UsbHidReader, devices: list[FakeInputDevice]
-) -> None:
+def test_unplugged_reader_fails_then_reopens(reader: UsbHidReader, devices: list[FakeInputDevice]) -> None:
     reader.open()
     devices[0].unplugged = True
     devices[0].type("04A23B11")
@@ -171,3 +166,45 @@ def test_without_evdev_the_reader_is_unavailable(monkeypatch: pytest.MonkeyPatch
     monkeypatch.setitem(sys.modules, "evdev", None)
     with pytest.raises(ReaderNotAvailableError):
         UsbHidReader(device_path="/dev/input/event0").open()
+
+
+def test_a_running_reader_reports_being_unplugged_until_plugged_back(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """``reader.error`` (what the idle and technician screens show) while the USB reader is
+    out, through the real poll loop and its back-off; cleared, and taps work, once it is back."""
+    from device.hardware.reader import base
+
+    monkeypatch.setattr(base, "ERROR_BACKOFF_S", (0.01, 0.02))
+    plugged = [True]
+    devices: list[FakeInputDevice] = []
+
+    def opener(path: str) -> FakeInputDevice:
+        if not plugged[0]:
+            raise FileNotFoundError(errno.ENOENT, "No such file or directory")
+        devices.append(FakeInputDevice())
+        return devices[-1]
+
+    def wait_for(condition: Callable[[], bool], what: str) -> None:
+        deadline = time.monotonic() + 5
+        while not condition():
+            assert time.monotonic() < deadline, f"timed out waiting for {what}"
+            time.sleep(0.005)
+
+    reader = UsbHidReader(device_path="/dev/input/event7", wait_s=0.01, opener=opener)
+    taps: list[str] = []
+    reader.start(taps.append, retry_open=True)
+    try:
+        wait_for(lambda: len(devices) == 1, "the reader to open")
+        assert reader.error is None
+        plugged[0] = False
+        devices[0].unplugged = True
+        devices[0].type("04A23B11")  # the kernel wakes the reader up with ENODEV
+        wait_for(lambda: reader.error is not None and "cannot open" in reader.error, "the error")
+        assert reader.error == "cannot open /dev/input/event7 (No such file or directory)"
+        plugged[0] = True
+        wait_for(lambda: reader.error is None, "the error to clear")
+        devices[-1].type("04112233445566")
+        wait_for(lambda: taps == ["04112233445566"], "a tap after plugging back in")
+    finally:
+        reader.stop()

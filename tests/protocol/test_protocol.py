@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 import uuid
 from datetime import UTC, datetime
 
@@ -97,6 +98,12 @@ def test_tag_digest_normalises_and_depends_on_key() -> None:
 def test_pin_hash() -> None:
     h = hash_pin("2580", iterations=1000)
     assert verify_pin("2580", h) and not verify_pin("2581", h) and not verify_pin("2580", "garbage")
+    # A hash asking for absurd work is refused at once (it would freeze a Pi's PIN check).
+    _, _, salt, digest = h.split("$")
+    started = time.perf_counter()
+    assert not verify_pin("2580", f"pbkdf2_sha256$2000000000${salt}${digest}")
+    assert not verify_pin("2580", f"pbkdf2_sha256$0${salt}${digest}")
+    assert time.perf_counter() - started < 5  # 2e9 rounds would take hours
 
 
 def test_topics() -> None:

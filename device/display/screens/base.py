@@ -7,7 +7,7 @@ import pygame
 from device.display import intents as it
 from device.display import theme
 from device.display.i18n import N_, Translator
-from device.display.painter import Button, Painter, Style
+from device.display.painter import Button, Painter, Style, font
 from device.display.theme import Layout
 from device.display.view import View
 
@@ -82,32 +82,44 @@ def footer(lay: Layout, specs: list[tuple[str, it.Intent, Style]]) -> list[Butto
     ]
 
 
-def page_buttons(lay: Layout, page: int, pages: int) -> list[Button]:
-    """▲ ▼ in the header, right of the title, when a list has more than one page."""
-    if pages <= 1:
-        return []
+def _page_rects(lay: Layout, more: str | None) -> tuple[pygame.Rect, pygame.Rect]:
+    """Where ▲ and ▼ go in the header: ▼ just left of the clock, ▲ left of it."""
     size = lay.header_h - 2 * max(1, lay.px(3))
     size = max(size, lay.min_target)
     right = lay.width - lay.margin - lay.px(110) - lay.gap
+    down_w = size
+    if more is not None:  # a label: as wide as it needs, the way Painter.button draws it
+        down_w = max(size, font(lay.font("body"), True).size(more)[0] + 2 * lay.px(8) + lay.px(20))
+    top = (lay.header_h - size) // 2
+    down = pygame.Rect(right - down_w, top, down_w, size)
+    up = pygame.Rect(down.left - lay.gap - size, top, size, size)
+    return up, down
+
+
+def page_reserve(lay: Layout, more: str | None = None) -> int:
+    """The header width ▲ and ▼ take (``reserve`` for :func:`draw_header`)."""
+    up, down = _page_rects(lay, more)
+    return down.right - up.left + lay.gap
+
+
+def page_buttons(
+    lay: Layout, page: int, pages: int, *, more: str | None = None, room: str | None = None
+) -> list[Button]:
+    """▲ ▼ in the header, right of the title, when a list has more than one page.
+
+    ``more`` labels ▼ in words (e.g. "2 more children ▼"), where missing the next page
+    matters: a guardian who doesn't see it leaves a child unchecked.  ``room`` is the label
+    the buttons are laid out for (the first page's ``more``), the same on every page, so ▲
+    never appears under a finger that just touched ▼.
+    """
+    if pages <= 1:
+        return []
+    up, down = _page_rects(lay, room or more)
     out = []
     if page < pages - 1:
-        out.append(
-            Button(
-                pygame.Rect(right - size, (lay.header_h - size) // 2, size, size),
-                "▼",
-                it.Page(1),
-                "secondary",
-            )
-        )
+        out.append(Button(down, more or "▼", it.Page(1), "secondary"))
     if page > 0:
-        out.append(
-            Button(
-                pygame.Rect(right - 2 * size - lay.gap, (lay.header_h - size) // 2, size, size),
-                "▲",
-                it.Page(-1),
-                "secondary",
-            )
-        )
+        out.append(Button(up, "▲", it.Page(-1), "secondary"))
     return out
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
+from typing import NamedTuple
 
 import pygame
 
@@ -18,7 +20,7 @@ from device.display.screens.base import (
     footer,
     page_buttons,
     page_label,
-    paginate,
+    page_reserve,
 )
 from device.display.theme import Layout
 from device.display.view import ChildRow, View
@@ -30,14 +32,62 @@ def _next(row: ChildRow) -> str:
     return "check_out" if row.status == "present" else "check_in"
 
 
-def _row_h(lay: Layout, view: View) -> int:
-    notes = max((len(r.notes) for r in view.guardian_rows), default=0)
-    return max(lay.target(84), lay.px(46) + notes * lay.px(30) + lay.px(10))
+def _row_h(lay: Layout, row: ChildRow) -> int:
+    """A row tall enough for the child's name and every note (at most the whole body)."""
+    return min(
+        max(lay.target(84), lay.px(46) + len(row.notes) * lay.px(30) + lay.px(10)), body_rect(lay).height
+    )
+
+
+def _pages(lay: Layout, rows: Sequence[ChildRow]) -> list[tuple[int, int]]:
+    """(start, end) of each page: as many whole rows as fit, in order, so a child with three
+    notes does not make every row tall (five children with notes fit two pages at 800x480)."""
+    area = body_rect(lay).height
+    pages, start, used = [], 0, 0
+    for i, r in enumerate(rows):
+        h = _row_h(lay, r)
+        if used + h > area and i > start:
+            pages.append((start, i))
+            start, used = i, 0
+        used += h
+    pages.append((start, len(rows)))
+    return pages
+
+
+class Paging(NamedTuple):
+    """This page of a guardian's children: each row with its box, and the ▲ ▼ state."""
+
+    rows: list[tuple[ChildRow, pygame.Rect]]
+    page: int
+    pages: int
+    more: str | None  # the ▼ label, "2 more children ▼", while later pages hold children
+    room: str | None  # the first page's label: ▲ and ▼ keep their places on every page
 
 
 class GuardianScreen(Screen):
     def _big(self, view: View) -> bool:
         return view.single and bool(view.guardian_rows) and view.guardian_rows[0].done is not None
+
+    def _paging(self, view: View, lay: Layout, tr: Translator) -> Paging:
+        """Which children this page shows.  The ▼ says how many are left, in words, and the
+        title "page 1 of 2": a guardian in a hurry must not leave the fourth child behind."""
+        rows = view.guardian_rows
+        if self._big(view) or not rows:
+            return Paging([], 0, 1, None, None)
+        pages = _pages(lay, rows)
+        page = min(max(0, view.page), len(pages) - 1)
+        start, end = pages[page]
+        body = body_rect(lay)
+        boxes, y = [], body.top
+        for r in rows[start:end]:
+            h = _row_h(lay, r)
+            boxes.append((r, pygame.Rect(body.left, y, body.width, h)))
+            y += h
+
+        def label(left: int) -> str | None:
+            return tr.plural("{n} more child ▼", "{n} more children ▼", left) if left else None
+
+        return Paging(boxes, page, len(pages), label(len(rows) - end), label(len(rows) - pages[0][1]))
 
     def buttons(self, view: View, lay: Layout, tr: Translator) -> list[Button]:
         rows = view.guardian_rows
@@ -55,13 +105,10 @@ class GuardianScreen(Screen):
             specs.append((tr(N_("Done")), it.Done(), "primary"))
             return footer(lay, specs)  # type: ignore[arg-type]
         out: list[Button] = []
-        body = body_rect(lay)
-        row_h = _row_h(lay, view)
-        start, end, page, pages = paginate(len(rows), body.height, row_h, view.page)
+        paging = self._paging(view, lay, tr)
         bw, bh = lay.target(210), lay.target(72)
-        for i, r in enumerate(rows[start:end]):
-            y = body.top + i * row_h + (row_h - bh) // 2
-            rect = pygame.Rect(body.right - bw, y, bw, bh)
+        for r, box in paging.rows:
+            rect = pygame.Rect(box.right - bw, box.centery - bh // 2, bw, bh)
             if r.done is None:
                 kind = _next(r)
                 out.append(
@@ -74,22 +121,20 @@ class GuardianScreen(Screen):
                 )
             elif r.undoable:
                 out.append(Button(rect, tr(N_("Undo")), it.Undo(r.child_id), "secondary"))
-        if sum(1 for r in rows if r.done is None) > 1:  # all children, not only this page's
-            specs.append((tr(N_("All")), it.ChooseAll(), "success"))
+        todo = sum(1 for r in rows if r.done is None)
+        if todo > 1:  # all children, not only this page's: the count says so
+            specs.append((tr(N_("All ({n})"), n=todo), it.ChooseAll(), "success"))
         specs.append((tr(N_("Done")), it.Done(), "primary"))
-        return out + page_buttons(lay, page, pages) + footer(lay, specs)  # type: ignore[arg-type]
+        pager = page_buttons(lay, paging.page, paging.pages, more=paging.more, room=paging.room)
+        return out + pager + footer(lay, specs)  # type: ignore[arg-type]
 
     def draw_content(self, p: Painter, view: View) -> None:
         lay, tr = p.lay, p.tr
-        body = body_rect(lay)
-        paged = not self._big(view) and view.guardian_rows
-        start, end, page, pages = paginate(
-            len(view.guardian_rows), body.height, _row_h(lay, view), view.page if paged else 0
-        )
+        paging = self._paging(view, lay, tr)
         title = view.department or ""
-        if pages > 1:  # "Solen · page 1 of 2": the guardian sees there are more children
-            title = f"{title} · {page_label(tr, page, pages)}"
-        draw_header(p, title, view, reserve=2 * lay.header_h + 2 * lay.gap if pages > 1 else 0)
+        if paging.pages > 1:  # "Solen · page 1 of 2": the guardian sees there are more children
+            title = f"{title} · {page_label(tr, paging.page, paging.pages)}"
+        draw_header(p, title, view, reserve=page_reserve(lay, paging.room) if paging.pages > 1 else 0)
         if not view.guardian_rows:
             box = body_rect(lay)
             p.text(
@@ -103,10 +148,8 @@ class GuardianScreen(Screen):
         if self._big(view):
             self._draw_big(p, view, view.guardian_rows[0])
             return
-        row_h = _row_h(lay, view)
         bw = lay.target(210)
-        for i, r in enumerate(view.guardian_rows[start:end]):
-            box = pygame.Rect(body.left, body.top + i * row_h, body.width, row_h)
+        for i, (r, box) in enumerate(paging.rows):
             if i:
                 pygame.draw.line(p.surface, theme.LINE, box.topleft, box.topright, max(1, lay.px(2)))
             text_w = box.width - bw - lay.gap

@@ -1,16 +1,33 @@
-"""The technician screen: identity, software, network, broker, outbox, roster, errors, unknown tag."""
+"""The technician screen: identity, software, network, broker, reader, outbox, roster, errors, unknown tag."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from typing import NamedTuple
 
 import pygame
 
 from device.display import intents as it
 from device.display import theme
 from device.display.i18n import N_, Translator
-from device.display.painter import Button, Painter
+from device.display.painter import Button, Painter, wrap
 from device.display.screens.base import Screen, body_rect, draw_header, footer
-from device.display.theme import Layout
+from device.display.theme import Color, Layout
 from device.display.view import TechInfo, View
+
+SOURCES = {"reader": N_("tag reader"), "link": N_("connection")}
+
+
+class Line(NamedTuple):
+    """One row: key and value; the value's colour and font size where not the usual."""
+
+    key: str
+    value: str
+    color: Color | None = None
+    size: int | None = None
+
+
+Wrap = Callable[[str], tuple[int | None, list[str]]]
 
 
 def _yes_no(tr: Translator, value: bool | None) -> str:
@@ -19,31 +36,57 @@ def _yes_no(tr: Translator, value: bool | None) -> str:
     return tr(N_("yes")) if value else tr(N_("no"))
 
 
-def lines(tr: Translator, t: TechInfo) -> list[tuple[str, str]]:
+def lines(tr: Translator, t: TechInfo, wrap_value: Wrap = lambda s: (None, [s])) -> list[Line]:
+    """The screen's rows; ``wrap_value`` breaks a long error over two rows (font size, lines)."""
+    unsent = tr(N_("{unsent} unsent, {rejected} rejected"), unsent=t.outbox, rejected=t.rejected)
     return [
-        (tr(N_("Device")), t.device_id),
-        (tr(N_("Software")), t.version),
-        (tr(N_("IP address")), t.ip or tr(N_("none"))),
-        (tr(N_("Broker")), t.broker or tr(N_("none (demo)"))),
-        (tr(N_("Tag reader")), t.reader_error or tr(N_("works"))),
-        (tr(N_("Connected")), _yes_no(tr, t.connected)),
-        (tr(N_("Central online")), _yes_no(tr, t.central_online)),
-        (tr(N_("Unsent events")), str(t.outbox)),
-        (tr(N_("Rejected events")), str(t.rejected)),
-        (tr(N_("Roster version")), str(t.roster_version) if t.roster_version is not None else "–"),
-        (tr(N_("Last error")), t.last_error or "–"),
+        Line(tr(N_("Device")), t.device_id),
+        Line(tr(N_("Software")), t.version),
+        Line(tr(N_("IP address")), t.ip or tr(N_("none"))),
+        Line(tr(N_("Broker")), t.broker or tr(N_("none (demo)"))),
+        _reader_line(tr, t),
+        Line(tr(N_("Connected")), _yes_no(tr, t.connected)),
+        Line(tr(N_("Central online")), _yes_no(tr, t.central_online)),
+        Line(tr(N_("Events")), unsent),
+        Line(tr(N_("Roster version")), str(t.roster_version) if t.roster_version is not None else "–"),
+        *_error_lines(tr, t, wrap_value),
         *_digest_lines(tr(N_("Last unknown tag")), t.last_unknown),
     ]
 
 
-def _digest_lines(key: str, digest: str | None) -> list[tuple[str, str]]:
+def _reader_line(tr: Translator, t: TechInfo) -> Line:
+    key = tr(N_("Tag reader"))
+    if t.reader_error is None:
+        return Line(key, tr(N_("works")))
+    if t.reader_failing_since is None:
+        return Line(key, tr(N_("not working")), theme.DANGER)
+    since = t.reader_failing_since.strftime("%H:%M")
+    return Line(key, tr(N_("not working since {time}"), time=since), theme.DANGER)
+
+
+def _error_lines(tr: Translator, t: TechInfo, wrap_value: Wrap) -> list[Line]:
+    """The latest error (kept after it cleared) on two rows: the key column's second row says
+    when and where from, so an intermittent fault still shows when the technician arrives."""
+    key = tr(N_("Last error"))
+    if not t.last_error:
+        return [Line(key, "–")]
+    size, (first, *rest) = wrap_value(t.last_error)
+    when = t.last_error_at.strftime("%H:%M") if t.last_error_at else ""
+    where = tr(SOURCES[t.last_error_source]) if t.last_error_source else ""
+    return [
+        Line(key, first, size=size),
+        Line(", ".join(x for x in (when, where) if x), " ".join(rest), size=size),
+    ]
+
+
+def _digest_lines(key: str, digest: str | None) -> list[Line]:
     """The whole 64-hex digest on two lines in groups of eight, for ``lh-provision enroll-tag
     --digest``: a technician copies it by eye, so none of it may be cut off."""
     if not digest:
-        return [(key, "–")]
+        return [Line(key, "–")]
     groups = [digest[i : i + 8] for i in range(0, len(digest), 8)]
     half = (len(groups) + 1) // 2
-    return [(key, " ".join(groups[:half])), (DIGEST_CONTINUED, " ".join(groups[half:]))]
+    return [Line(key, " ".join(groups[:half])), Line(DIGEST_CONTINUED, " ".join(groups[half:]))]
 
 
 DIGEST_CONTINUED = ""  # the key column of the digest's second line
@@ -59,11 +102,12 @@ class TechnicianScreen(Screen):
         if view.tech is None:
             return
         body = body_rect(lay)
-        items = lines(tr, view.tech)
-        lh = body.height // len(items)
         key_w = body.width * 37 // 100
-        for i, (key, value) in enumerate(items):
+        size = lay.font("small")
+        items = lines(tr, view.tech, lambda s: wrap(s, body.width - key_w, size, bold=True))
+        lh = body.height // len(items)
+        for i, line in enumerate(items):
             y = body.top + i * lh
-            p.text(key, pygame.Rect(body.left, y, key_w, lh), lay.font("small"), color=theme.MUTED)
+            p.text(line.key, pygame.Rect(body.left, y, key_w, lh), size, color=theme.MUTED)
             box = pygame.Rect(body.left + key_w, y, body.width - key_w, lh)
-            p.text(value, box, lay.font("small"), bold=True)
+            p.text(line.value, box, line.size or size, bold=True, color=line.color or theme.TEXT)

@@ -161,7 +161,7 @@ class TagReader(ABC):
             else:
                 failure = None
             if failure is not None:
-                self.error = f"{type(failure).__name__}: {failure}"
+                self.error = describe(failure)
                 self._notify_error(on_error, failure)
                 self.tap_filter.feed(None)  # a failed poll breaks a confirmation streak
                 self._stop.wait(backoff)
@@ -189,3 +189,11 @@ class TagReader(ABC):
             on_error(exc)
         except Exception:
             logger.exception("on_error callback failed")
+
+
+def describe(exc: Exception) -> str:
+    """A failure as the technician screen shows it: a :class:`ReaderError` already says what
+    is wrong in words; anything else (``OSError``, a bug) keeps its type for the bug report."""
+    if isinstance(exc, ReaderError):
+        return str(exc) or type(exc).__name__
+    return f"{type(exc).__name__}: {exc}"

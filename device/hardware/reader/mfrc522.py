@@ -17,6 +17,10 @@ rather than fork it:
 * **Presence, not novelty.**  Each poll wakes the card with WUPA (which also
   wakes HALTed cards), reads its UID and halts it again, so a tag held still is
   reported on every poll and the tap filter decides what is a tap.
+* **A chip that stops answering.**  SPI reads from a chip without power or with a
+  loose wire return 0x00 (or 0xFF), which the driver takes for "no card" for ever;
+  an empty poll also reads VersionReg and raises :class:`ReaderError` if it is gone,
+  so the screen says the reader is broken and the loop reopens it.
 * **Logging.**  Each ``MFRC522()`` adds a handler to the ``mfrc522Logger``
   logger; we remove what the constructor added so messages are not duplicated.
 * **GPIO.**  We release only our reset pin instead of ``Close_MFRC522``'s global
@@ -111,9 +115,7 @@ class Mfrc522Reader(TagReader):
                 if handler not in handlers_before:
                     driver_logger.removeHandler(handler)
         if self._gpio.getmode() != _GPIO_BCM:
-            logger.warning(
-                "RPi.GPIO is in BOARD mode: reset pin %d is read as a header pin", self.reset_pin
-            )
+            logger.warning("RPi.GPIO is in BOARD mode: reset pin %d is read as a header pin", self.reset_pin)
         version = driver.Read_MFRC522(driver.VersionReg)
         if version in (0x00, 0xFF):
             self._driver = driver
@@ -123,9 +125,7 @@ class Mfrc522Reader(TagReader):
                 f"(VersionReg 0x{version:02X}): check wiring, 3.3 V and the reset pin"
             )
         self._driver = driver
-        logger.info(
-            "MFRC522 ready on SPI %d.%d (version 0x%02X)", self.spi_bus, self.spi_device, version
-        )
+        logger.info("MFRC522 ready on SPI %d.%d (version 0x%02X)", self.spi_bus, self.spi_device, version)
 
     def close(self) -> None:
         """Switch the antenna off, close SPI and release the reset pin."""
@@ -153,7 +153,7 @@ class Mfrc522Reader(TagReader):
         """Wake a card, run the anticollision cascade, halt it; its UID bytes, or None."""
         atqa = self._transceive([iso.WUPA], tx_last_bits=7)
         if atqa is None:
-            self._check_antenna()
+            self._check_chip()
             return None
         if atqa[1] != 16:
             logger.debug("ATQA of %d bits ignored", atqa[1])
@@ -201,16 +201,27 @@ class Mfrc522Reader(TagReader):
         frame = [iso.HLTA, 0x00]
         self._transceive([*frame, *iso.crc_a(frame)])  # a halted card stays silent
 
-    def _check_antenna(self) -> None:
-        # A brown-out resets the chip and its antenna goes off: re-initialise.
+    def _check_chip(self) -> None:
+        """After a poll nobody answered: is the chip still there, and its antenna on?
+
+        SPI has no acknowledge: a chip that lost power or a wire reads as all zeros (or
+        all ones with a pull-up) and every poll looks like an empty field.  Its VersionReg
+        is never 0x00 or 0xFF, so one read per empty poll tells "no card" from "no chip".
+        """
         driver = self._driver
+        version = driver.Read_MFRC522(driver.VersionReg)
+        if version in (0x00, 0xFF):
+            self.close()  # reset and re-initialise it on a later poll (the loop backs off)
+            raise ReaderError(
+                f"the MFRC522 on SPI {self.spi_bus}.{self.spi_device} stopped answering "
+                f"(VersionReg 0x{version:02X}): check wiring and 3.3 V"
+            )
+        # A brown-out resets the chip and its antenna goes off: re-initialise.
         if driver.Read_MFRC522(driver.TxControlReg) & 0x03 != 0x03:
             logger.warning("MFRC522 antenna was off (chip reset?); re-initialising")
             driver.MFRC522_Init()
 
-    def _transceive(
-        self, data: Sequence[int], *, tx_last_bits: int = 0
-    ) -> tuple[list[int], int] | None:
+    def _transceive(self, data: Sequence[int], *, tx_last_bits: int = 0) -> tuple[list[int], int] | None:
         """Send ``data``; the answer's bytes and bit count, or None for silence or a bad frame."""
         d = self._driver
         d.Write_MFRC522(d.CommandReg, d.PCD_IDLE)

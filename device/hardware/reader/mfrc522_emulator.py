@@ -5,7 +5,7 @@ Pi: install :func:`make_spidev_module` and :func:`make_gpio_module` as
 ``spidev`` and ``RPi.GPIO`` in ``sys.modules`` before ``mfrc522`` is imported
 (tests/hardware/conftest.py does this).  Like gpiozero's mock pins it is a
 product feature: faults can be injected to rehearse what happens when a tag is
-pulled away mid-read or a frame is corrupted.
+pulled away mid-read, a frame is corrupted or the chip is unplugged.
 
 What is modelled (what the driver and our backend use): SPI framing
 ``(addr << 1) & 0x7E`` (``| 0x80`` to read); CommandReg SoftReset, Idle,
@@ -87,9 +87,7 @@ class EmulatedCard:
     def respond(self, frame: bytes, tx_last_bits: int) -> bytes | None:
         """The card's answer to ``frame``, or None for silence; updates its state."""
         if tx_last_bits == 7 and len(frame) == 1 and frame[0] in (iso.REQA, iso.WUPA):
-            woken = self.state is CardState.IDLE or (
-                frame[0] == iso.WUPA and self.state is CardState.HALT
-            )
+            woken = self.state is CardState.IDLE or (frame[0] == iso.WUPA and self.state is CardState.HALT)
             if not woken:
                 self._unexpected()
                 return None
@@ -136,6 +134,8 @@ class Mfrc522Chip:
         self.hook: ExchangeHook | None = None
         self.error_on_next_answer = 0  # ErrorReg bits to raise on the next answer (collision...)
         self.reset_pin_high = True
+        self.wired = True  # False: unplugged or a loose wire, see unplug()
+        self.floating = 0x00  # what reads give while unplugged (0xFF with a pull-up on MISO)
         self.register_reads: Counter[int] = Counter()
         self.frames: list[bytes] = []  # every frame sent to the card, in order
         self.regs = bytearray(64)
@@ -153,6 +153,16 @@ class Mfrc522Chip:
     def remove(self) -> None:
         """Take the card out of the field."""
         self.card = None
+
+    def unplug(self, floating: int = 0x00) -> None:
+        """Lose the chip (power or a wire): writes vanish, reads give ``floating``, and no
+        SPI call fails, just as on a real bus."""
+        self.wired, self.floating = False, floating & 0xFF
+
+    def plug_in(self) -> None:
+        """Wire the chip back: it powers up from reset (antenna off, registers at reset values)."""
+        self.wired = True
+        self._soft_reset()
 
     @property
     def antenna_on(self) -> bool:
@@ -178,6 +188,8 @@ class Mfrc522Chip:
     def read(self, address: int) -> int:
         """Read a register as the SPI bus would."""
         self.register_reads[address] += 1
+        if not self.wired:
+            return self.floating
         if not self.reset_pin_high:
             return 0
         if address == FIFO_DATA_REG:
@@ -188,7 +200,7 @@ class Mfrc522Chip:
 
     def write(self, address: int, value: int) -> None:
         """Write a register as the SPI bus would."""
-        if not self.reset_pin_high:
+        if not self.wired or not self.reset_pin_high:
             return
         value &= 0xFF
         if address == FIFO_DATA_REG:
@@ -251,9 +263,7 @@ class Mfrc522Chip:
         self.regs[CONTROL_REG] &= 0xF8  # RxLastBits 0: every answer modelled is whole bytes
         self.regs[ERROR_REG] = self.error_on_next_answer
         self.error_on_next_answer = 0
-        irq = (
-            IRQ_TX | IRQ_RX | (IRQ_LO_ALERT if len(self.fifo) <= self.regs[WATER_LEVEL_REG] else 0)
-        )
+        irq = IRQ_TX | IRQ_RX | (IRQ_LO_ALERT if len(self.fifo) <= self.regs[WATER_LEVEL_REG] else 0)
         self.regs[COM_IRQ_REG] |= irq
 
 
@@ -271,9 +281,7 @@ class FakeSpiDev:
         try:
             self.chip = self._bus.chips[(bus, device)]
         except KeyError:
-            raise FileNotFoundError(
-                2, f"No such file or directory: /dev/spidev{bus}.{device}"
-            ) from None
+            raise FileNotFoundError(2, f"No such file or directory: /dev/spidev{bus}.{device}") from None
         self._bus.opened.append((bus, device))
 
     def xfer2(self, data: list[int]) -> list[int]:
