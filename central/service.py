@@ -26,10 +26,11 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
-from central.ingest import Ingestor, IngestOutcome, RawMessage
+from central.ingest import Ingestor, RawMessage
+from central.ingest_process import IngestProcess, ProcessedBatch, finish
 from central.store import TZ, CentralStore
 from protocol.codec import ProtocolError, decode_status, encode
-from protocol.messages import Ack, CentralStatus, Roster, RosterPlanEntry
+from protocol.messages import CentralStatus, Roster, RosterPlanEntry
 from protocol.topics import Topics
 
 logger = logging.getLogger(__name__)
@@ -88,10 +89,20 @@ class CentralService:
         refresh_s: float = 15.0,
         plan_provider: PlanProvider | None = None,
         version: str = "0",
+        ingest_process: bool = True,
     ) -> None:
         self.store = store
         self.topics = topics or Topics()
         self.ingestor = Ingestor(store, self.topics)
+        # Store batches in a child process (central.ingest_process), unless the database
+        # lives in this process's memory and a child could not see it.
+        db_url = store.engine.url
+        in_memory = db_url.get_backend_name() == "sqlite" and db_url.database in (None, "", ":memory:")
+        self._ingest_process = (
+            IngestProcess(db_url.render_as_string(hide_password=False), self.topics)
+            if ingest_process and not in_memory
+            else None
+        )
         self.batch_max = batch_max
         self.batch_wait_s = batch_wait_s
         self.refresh_s = refresh_s
@@ -130,6 +141,8 @@ class CentralService:
     # -- lifecycle --------------------------------------------------------------------
 
     def start(self) -> None:
+        if self._ingest_process is not None:
+            self._ingest_process.start()  # before connecting: ready when the backlog comes
         props = Properties(PacketTypes.CONNECT)
         props.SessionExpiryInterval = SESSION_EXPIRY_S
         props.ReceiveMaximum = RECEIVE_MAXIMUM
@@ -158,6 +171,8 @@ class CentralService:
                 logger.warning("could not publish the offline status before disconnecting")
         self.client.disconnect()
         self.client.loop_stop()
+        if self._ingest_process is not None:
+            self._ingest_process.close()
 
     def roster_changed(self, department_id: str | None = None) -> None:
         """Ask for rosters to be rebuilt now (after an API change, say)."""
@@ -242,31 +257,40 @@ class CentralService:
         statuses = [m for m in batch if not m.topic.endswith("/events")]
         for m in statuses:
             self._handle_status(m)
-        outcome: IngestOutcome | None = None
+        outcome: ProcessedBatch | None = None
         delay = 0.5
+        self.stats["batches_in_flight"] = 1
         while outcome is None:
             try:
-                outcome = self.ingestor.process([RawMessage(m.topic, m.payload) for m in events])
+                outcome = self._store_batch([RawMessage(m.topic, m.payload) for m in events])
             except Exception:
                 # The database is away: keep the batch (no PUBACK), retry with backoff.
                 logger.exception("storing a batch of %d message(s) failed; retrying", len(events))
                 if self._stopping.is_set():
+                    self.stats["batches_in_flight"] = 0
                     return
                 time.sleep(delay)
                 delay = min(delay * 2, 10.0)
+        self.stats["batches_in_flight"] = 0
         self.stats["stored"] += outcome.stored
         self.stats["duplicates"] += outcome.duplicates
         self.stats["rejected"] += outcome.rejected
         self.stats["dead_letters"] += outcome.dead_letters
         self._dirty |= outcome.changed_departments
-        for device_id, results in outcome.acks.items():
-            for i in range(0, len(results), 1000):
-                ack = Ack(results=results[i : i + 1000])
-                self.client.publish(self.topics.acks(device_id), encode(ack), qos=1)
-                self.stats["acked"] += len(ack.results)
+        for device_id, payloads in outcome.acks.items():
+            for payload in payloads:
+                self.client.publish(self.topics.acks(device_id), payload, qos=1)
+        self.stats["acked"] += outcome.acked
         for m in batch:
             if m.generation == self._generation and m.qos > 0:
                 self.client.ack(m.mid, m.qos)
+
+    def _store_batch(self, messages: list[RawMessage]) -> ProcessedBatch:
+        if not messages:
+            return ProcessedBatch()
+        if self._ingest_process is not None:
+            return self._ingest_process.process(messages)
+        return finish(self.ingestor.process(messages))
 
     def _handle_status(self, m: _Incoming) -> None:
         device_id = self.topics.device_of(m.topic, "status")

@@ -119,8 +119,12 @@ def test_central_killed_mid_flow(seeded, broker, tmp_path: Path) -> None:
     try:
         wait_for(lambda: app.link.state.central_online and app.terminal.roster is not None, 20)
         ids = _tap_many(app, 5)
+        helpers = _children(proc.pid)
+        assert helpers, "central serve runs its ingest process"
         proc.send_signal(signal.SIGKILL)
         proc.wait(5)
+        # Its ingest process (and multiprocessing's resource tracker) must not outlive it.
+        wait_for(lambda: not any(_alive(pid) for pid in helpers), 10)
         ids += _tap_many(app, 10)
         proc = _central_process(db_url, broker.port, log)
         wait_for(lambda: app.store.depth() == 0, 40)
@@ -129,6 +133,42 @@ def test_central_killed_mid_flow(seeded, broker, tmp_path: Path) -> None:
         app.stop()
         proc.terminate()
         proc.wait(10)
+
+
+def _children(pid: int) -> list[int]:
+    return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(") ", 1)[1][0] != "Z"
+    except (FileNotFoundError, IndexError):
+        return False
+
+
+def test_ingest_process_killed_mid_batch(seeded, broker, tmp_path: Path) -> None:
+    """The child that stores batches dies holding one: a new child stores it, once."""
+    db_url, key = seeded
+    central = start_central(db_url, broker)
+    app = start_device(device_config(tmp_path, broker), key)
+    try:
+        wait_for(lambda: app.link.state.central_online and app.terminal.roster is not None)
+        ids = _tap_many(app, 3)
+        wait_for(lambda: app.store.depth() == 0)
+        child = central._ingest_process.pid if central._ingest_process else None
+        assert child is not None, "central stores through its ingest process"
+        os.kill(child, signal.SIGSTOP)  # freeze it: the next batch is handed over and hangs
+        ids += _tap_many(app, 10)
+        wait_for(lambda: central.stats["batches_in_flight"] == 1, 10)
+        os.kill(child, signal.SIGKILL)
+        wait_for(lambda: app.store.depth() == 0, 30)
+        _assert_exactly_once(db_url, ids)
+        assert event_count(db_url) == len(ids)
+        new_child = central._ingest_process.pid
+        assert new_child is not None and new_child != child
+    finally:
+        app.stop()
+        stop_central(central)
 
 
 def _finish(p: subprocess.Popen[str], *, kill: bool = False) -> None:
