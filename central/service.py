@@ -257,21 +257,13 @@ class CentralService:
         statuses = [m for m in batch if not m.topic.endswith("/events")]
         for m in statuses:
             self._handle_status(m)
-        outcome: ProcessedBatch | None = None
-        delay = 0.5
         self.stats["batches_in_flight"] = 1
-        while outcome is None:
-            try:
-                outcome = self._store_batch([RawMessage(m.topic, m.payload) for m in events])
-            except Exception:
-                # The database is away: keep the batch (no PUBACK), retry with backoff.
-                logger.exception("storing a batch of %d message(s) failed; retrying", len(events))
-                if self._stopping.is_set():
-                    self.stats["batches_in_flight"] = 0
-                    return
-                time.sleep(delay)
-                delay = min(delay * 2, 10.0)
-        self.stats["batches_in_flight"] = 0
+        try:
+            outcome = self._store_until_done([RawMessage(m.topic, m.payload) for m in events])
+        finally:
+            self.stats["batches_in_flight"] = 0
+        if outcome is None:  # stopping: no PUBACK, the broker redelivers to the next central
+            return
         self.stats["stored"] += outcome.stored
         self.stats["duplicates"] += outcome.duplicates
         self.stats["rejected"] += outcome.rejected
@@ -284,6 +276,20 @@ class CentralService:
         for m in batch:
             if m.generation == self._generation and m.qos > 0:
                 self.client.ack(m.mid, m.qos)
+
+    def _store_until_done(self, messages: list[RawMessage]) -> ProcessedBatch | None:
+        """Store the batch, retrying with backoff while the database (or the ingest
+        process) is away; None if central is stopping first."""
+        delay = 0.5
+        while True:
+            try:
+                return self._store_batch(messages)
+            except Exception:
+                logger.exception("storing a batch of %d message(s) failed; retrying", len(messages))
+                if self._stopping.is_set():
+                    return None
+                time.sleep(delay)
+                delay = min(delay * 2, 10.0)
 
     def _store_batch(self, messages: list[RawMessage]) -> ProcessedBatch:
         if not messages:
