@@ -70,6 +70,9 @@ class Guardian(Base):
     name: Mapped[str] = mapped_column(String(120))
     phone: Mapped[str | None] = mapped_column(String(40), default=None)
     email: Mapped[str | None] = mapped_column(String(254), default=None)
+    pnr_digest: Mapped[str | None] = mapped_column(String(64), default=None, unique=True)
+    """Keyed digest of the personal identity number (site key, as for tags); never the number.
+    Web sign-in with BankID/Freja maps the ID token's number to a guardian through it."""
 
 
 class ChildGuardian(Base):
@@ -89,6 +92,13 @@ class Staff(Base):
     id: Mapped[str] = mapped_column(ID, primary_key=True)
     name: Mapped[str] = mapped_column(String(120))
     pin_hash: Mapped[str | None] = mapped_column(String(200), default=None)
+    username: Mapped[str | None] = mapped_column(String(64), default=None, unique=True)
+    """A local web sign-in name, for a small site with no identity provider."""
+    password_hash: Mapped[str | None] = mapped_column(String(200), default=None)
+    """argon2id hash of the local web password (``username``); None: no local sign-in."""
+    pnr_digest: Mapped[str | None] = mapped_column(String(64), default=None, unique=True)
+    """Keyed digest of the staff member's personal identity number, where known: a pedagog who is
+    also a guardian is then offered both roles after one e-ID sign-in."""
 
 
 class StaffDepartment(Base):
@@ -301,3 +311,41 @@ class AuditRow(Base):
     before: Mapped[Any | None] = mapped_column(JSON, default=None)
     after: Mapped[Any | None] = mapped_column(JSON, default=None)
     reason: Mapped[str | None] = mapped_column(Text, default=None)
+    on_behalf_of: Mapped[str | None] = mapped_column(ID, default=None)
+    """The guardian a staff member acted for (a guardian without Swedish e-ID)."""
+
+
+# -- issue 9: the web --------------------------------------------------------------------
+
+
+class NoticeRow(Base):
+    """A notice for a department's hallway screen (infotavla), shown from ``first`` to ``last``."""
+
+    __tablename__ = "notices"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    department_id: Mapped[str] = mapped_column(ForeignKey("departments.id", ondelete="CASCADE"))
+    text: Mapped[str] = mapped_column(String(200))
+    first: Mapped[date] = mapped_column(Date)
+    last: Mapped[date] = mapped_column(Date)
+    created_by: Mapped[str] = mapped_column(ID)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    __table_args__ = (Index("ix_notices_department_last", "department_id", "last"),)
+
+
+class WebSession(Base):
+    """A signed-in browser.  The cookie holds a random token; only its SHA-256 is stored here,
+    so a copy of the database cannot be used to take over a session."""
+
+    __tablename__ = "web_sessions"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    guardian_id: Mapped[str | None] = mapped_column(ID, default=None)
+    staff_id: Mapped[str | None] = mapped_column(ID, default=None)
+    role: Mapped[str | None] = mapped_column(String(10), default=None)
+    """The role chosen for this session (None until a person with two roles has chosen)."""
+    csrf: Mapped[str] = mapped_column(String(64))
+    lang: Mapped[str] = mapped_column(String(5), default="sv")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_seen: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
