@@ -98,6 +98,7 @@ class DeviceLink:
         self._lock = threading.Lock()
         self._inflight: dict[str, float] = {}  # event id -> monotonic time sent
         self._high_seq = 0  # highest seq sent in the current round
+        self._round = 0  # bumped by every restart; a sender of an older round must not write back
         self._kick = threading.Event()
         self._stopping = threading.Event()
         self._sender: threading.Thread | None = None
@@ -234,6 +235,7 @@ class DeviceLink:
         with self._lock:
             self._inflight.clear()
             self._high_seq = 0
+            self._round += 1
         self._kick.set()
 
     def _send_loop(self) -> None:
@@ -265,8 +267,10 @@ class DeviceLink:
                 )
                 self._inflight.clear()
                 self._high_seq = 0
+                self._round += 1
             room = self.max_inflight - len(self._inflight)
             after = self._high_seq
+            my_round = self._round
         while room > 0 and self.state.connected and not self._stopping.is_set():
             items = self.store.pending(min(room, self.batch_size), after_seq=after)
             if not items:
@@ -274,6 +278,11 @@ class DeviceLink:
             payload = items[0].payload if len(items) == 1 else "[" + ",".join(i.payload for i in items) + "]"
             sent_at = time.monotonic()
             with self._lock:
+                if self._round != my_round:
+                    # A restart (paho's thread) landed since we read our position: it
+                    # cleared what was in flight, so writing our old position back would
+                    # strand every row below it.  The restart kicked us: start over.
+                    return
                 for i in items:
                     self._inflight[i.event_id] = sent_at
                 self._high_seq = after = items[-1].seq
