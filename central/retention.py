@@ -5,6 +5,12 @@ transaction: events by when they happened, dead letters by when they arrived, au
 by when they were written, absences by their day, and the presence cache of children whose
 last event is that old.  Schedules, agreements and leave are kept while the child is enrolled:
 they are the basis of fees.
+
+Leavers: :func:`end_enrolment`, :func:`remove_guardian` and :func:`remove_staff` delete a
+person's row and what holds their personal data without a foreign key to it (tags, web
+sessions); a child's schedules, agreements, leave, absences and presence go with the
+child.  Events and audit entries stay until the period above ends: they are the record of
+who was here, and hold ids only.
 """
 
 from __future__ import annotations
@@ -16,7 +22,23 @@ from dataclasses import dataclass
 from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
-from central.db.schema import AbsenceRow, AuditRow, DeadLetter, EventRow, Presence
+from central.db.schema import (
+    AbsenceRow,
+    AgreementRow,
+    AuditRow,
+    Child,
+    ChildGuardian,
+    DeadLetter,
+    EventRow,
+    Guardian,
+    LeaveRow,
+    Presence,
+    ScheduleRow,
+    Staff,
+    StaffDepartment,
+    Tag,
+    WebSession,
+)
 from central.rules import local_date
 
 logger = logging.getLogger(__name__)
@@ -44,7 +66,7 @@ def purge(session: Session, older_than_days: int, *, now: dt.datetime | None = N
     cutoff = now - dt.timedelta(days=older_than_days)
 
     def count(stmt: object) -> int:
-        return int(session.execute(stmt).rowcount or 0)  # type: ignore[call-overload, attr-defined]
+        return int(session.execute(stmt).rowcount or 0)  # type: ignore[call-overload]
 
     result = PurgeResult(
         cutoff=cutoff,
@@ -64,3 +86,51 @@ def purge(session: Session, older_than_days: int, *, now: dt.datetime | None = N
         result.presence,
     )
     return result
+
+
+def end_enrolment(session: Session, child_id: str) -> bool:
+    """Remove a child who has left, in the caller's transaction; False if there is none.
+
+    Deleted explicitly rather than through ON DELETE CASCADE, so an older database whose
+    constraints lack it cannot keep a leaver's schedules behind.
+    """
+    if session.get(Child, child_id) is None:
+        return False
+    for model in (ChildGuardian, Presence, ScheduleRow, AgreementRow, LeaveRow, AbsenceRow):
+        session.execute(delete(model).where(model.child_id == child_id))
+    session.execute(delete(Child).where(Child.id == child_id))
+    logger.info("ended the enrolment of child %s", child_id)
+    return True
+
+
+def unlink_guardian(session: Session, guardian_id: str, child_id: str) -> bool:
+    """Remove one guardian–child link; False if there was none."""
+    link = session.get(ChildGuardian, (child_id, guardian_id))
+    if link is None:
+        return False
+    session.delete(link)
+    return True
+
+
+def remove_guardian(session: Session, guardian_id: str) -> bool:
+    """Remove a guardian with their links, tags and web sessions; False if there is none."""
+    if session.get(Guardian, guardian_id) is None:
+        return False
+    session.execute(delete(ChildGuardian).where(ChildGuardian.guardian_id == guardian_id))
+    session.execute(delete(Tag).where(Tag.owner_kind == "guardian", Tag.owner_id == guardian_id))
+    session.execute(delete(WebSession).where(WebSession.guardian_id == guardian_id))
+    session.execute(delete(Guardian).where(Guardian.id == guardian_id))
+    logger.info("removed guardian %s", guardian_id)
+    return True
+
+
+def remove_staff(session: Session, staff_id: str) -> bool:
+    """Remove a staff member with their departments, tags and web sessions; False if there is none."""
+    if session.get(Staff, staff_id) is None:
+        return False
+    session.execute(delete(StaffDepartment).where(StaffDepartment.staff_id == staff_id))
+    session.execute(delete(Tag).where(Tag.owner_kind == "staff", Tag.owner_id == staff_id))
+    session.execute(delete(WebSession).where(WebSession.staff_id == staff_id))
+    session.execute(delete(Staff).where(Staff.id == staff_id))
+    logger.info("removed staff %s", staff_id)
+    return True
