@@ -325,6 +325,10 @@ class CentralService:
         for dept in sorted(targets):
             plan = self.plan_provider(dept, now.astimezone(TZ).date()) if self.plan_provider else None
             roster = self.store.build_roster(dept, now=now, plan=plan)
+            # Unit settings and today's notices, if the department's devices accept them: hashed
+            # with the rest, so a notice starting or ending (or a device upgraded) republishes.
+            complete = getattr(self.plan_provider, "complete_roster", None)
+            roster = complete(roster, by_dept[dept]) if complete is not None else roster
             digest = _content_hash(roster)
             if not force and self._roster_hash.get(dept) == digest:
                 continue
