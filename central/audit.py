@@ -43,6 +43,7 @@ def record(
     after: Mapping[str, Any] | None = None,
     reason: str | None = None,
     at: dt.datetime | None = None,
+    on_behalf_of: str | None = None,
 ) -> AuditRow:
     """Add one entry to the caller's transaction, so it commits (or not) with the change itself."""
     row = AuditRow(
@@ -55,6 +56,7 @@ def record(
         before=jsonable(before) if before is not None else None,
         after=jsonable(after) if after is not None else None,
         reason=reason,
+        on_behalf_of=on_behalf_of,
     )
     session.add(row)
     return row

@@ -16,13 +16,11 @@ from typing import Annotated
 
 from fastapi import Depends, HTTPException, Path, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from central import access
 from central.auth import Authenticator, AuthError, Principal, Role
-from central.db.schema import ChildGuardian
 from central.notify import LoggingNotifier, Notifier
-from central.planning.presence import department_of
 from central.rules import local_date
 from central.store import CentralStore
 
@@ -73,13 +71,21 @@ _bearer = HTTPBearer(auto_error=False, description="a JWT from `lh-central token
 
 
 def principal(ctx: Ctx, cred: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> Principal:
-    """The caller, from the bearer token; 401 without a valid one."""
+    """The caller, from the bearer token; 401 without a valid one.  A staff member's
+    departments are read from the staff table (:func:`central.access.resolve`), never the token."""
     if cred is None:
         raise HTTPException(401, "not authenticated", headers={"WWW-Authenticate": "Bearer"})
     try:
-        return ctx.authenticator.authenticate(cred.credentials)
+        p = ctx.authenticator.authenticate(cred.credentials)
     except AuthError:
         raise HTTPException(401, "invalid or expired token", headers={"WWW-Authenticate": "Bearer"}) from None
+    if p.role != "staff":
+        return p
+    with ctx.store.session() as s:
+        try:
+            return access.resolve(s, p)
+        except access.Forbidden:
+            raise forbidden() from None
 
 
 _query_rules: dict[int, tuple[frozenset[str], frozenset[str]]] = {}
@@ -152,29 +158,26 @@ AdminP = Annotated[Principal, Depends(require("admin"))]
 
 def guardian_child(child_id: ChildIdPath, p: GuardianP, s: DB) -> str:
     """The path's child, if the calling guardian is one of its guardians; 403 otherwise."""
-    link = s.scalar(
-        select(ChildGuardian.child_id).where(
-            ChildGuardian.child_id == child_id, ChildGuardian.guardian_id == p.guardian_id
-        )
-    )
-    if link is None:
-        raise forbidden()
-    return child_id
+    try:
+        return access.guardian_child(s, p, child_id)
+    except access.Forbidden:
+        raise forbidden() from None
 
 
 def staff_department(department_id: DepartmentIdPath, p: StaffP) -> str:
     """The path's department, if it is one of the calling staff member's; 403 otherwise."""
-    if department_id not in p.department_ids:
-        raise forbidden()
-    return department_id
+    try:
+        return access.staff_department(p, department_id)
+    except access.Forbidden:
+        raise forbidden() from None
 
 
 def staff_child(child_id: ChildIdPath, p: StaffP, s: DB) -> tuple[str, str]:
     """The path's child and its department, if that is one of the caller's; 403 otherwise."""
-    dept = department_of(s, child_id)
-    if dept is None or dept not in p.department_ids:
-        raise forbidden()
-    return child_id, dept
+    try:
+        return access.staff_child(s, p, child_id)
+    except access.Forbidden:
+        raise forbidden() from None
 
 
 GuardianChild = Annotated[str, Depends(guardian_child)]

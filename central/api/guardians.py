@@ -12,6 +12,7 @@ import logging
 from fastapi import APIRouter
 from sqlalchemy import select
 
+from central import access
 from central.api import schemas as sc
 from central.api.deps import DB, Ctx, GuardianChild, GuardianP
 from central.auth import Principal
@@ -27,7 +28,7 @@ router = APIRouter(prefix="/guardian", tags=["guardians"], responses=sc.ERRORS)
 
 
 def _actor(p: Principal) -> changes.Actor:
-    return changes.Actor("guardian", p.guardian_id or p.subject)
+    return access.actor(p)
 
 
 @router.get("/children", response_model=list[sc.ChildOut])

@@ -47,6 +47,8 @@ class Actor:
 
     role: str
     id: str
+    on_behalf_of: str | None = None
+    """The guardian a staff member acts for (a guardian without Swedish e-ID), for the audit log."""
 
 
 DayPair = tuple[dt.time, dt.time] | None
@@ -144,6 +146,7 @@ def save_schedule(
         session,
         actor_role=actor.role,
         actor_id=actor.id,
+        on_behalf_of=actor.on_behalf_of,
         action="schedule.replace" if old is not None else "schedule.create",
         entity="schedule",
         entity_id=row.id,
@@ -204,6 +207,7 @@ def add_agreement(
         session,
         actor_role=actor.role,
         actor_id=actor.id,
+        on_behalf_of=actor.on_behalf_of,
         action="agreement.create",
         entity="agreement",
         entity_id=row.id,
@@ -259,6 +263,7 @@ def add_leave(
         session,
         actor_role=actor.role,
         actor_id=actor.id,
+        on_behalf_of=actor.on_behalf_of,
         action="leave.create",
         entity="leave",
         entity_id=row.id,
@@ -294,6 +299,7 @@ def delete_row(
         session,
         actor_role=actor.role,
         actor_id=actor.id,
+        on_behalf_of=actor.on_behalf_of,
         action=f"{entity}.delete",
         entity=entity,
         entity_id=row_id,
@@ -331,6 +337,7 @@ def add_absence(
         session,
         actor_role=actor.role,
         actor_id=actor.id,
+        on_behalf_of=actor.on_behalf_of,
         action="absence.create",
         entity="absence",
         entity_id=row.id,
@@ -375,6 +382,7 @@ def update_contact(
         session,
         actor_role=actor.role,
         actor_id=actor.id,
+        on_behalf_of=actor.on_behalf_of,
         action="contact.update",
         entity="guardian",
         entity_id=guardian_id,

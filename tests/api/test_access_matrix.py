@@ -7,7 +7,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from sqlalchemy import delete
 
+from central.db import schema
 from central.db.schema import Department, Unit
 from tests.api.conftest import Api, snapshot
 
@@ -133,3 +135,16 @@ def test_no_or_bad_token_is_401(api: Api) -> None:
             r = _call(api, method, path.format(c="c-alva", d="solen"), body, headers)
             assert r.status_code == 401, (path, headers)
             assert r.headers["www-authenticate"] == "Bearer"
+
+
+def test_staff_departments_come_from_the_staff_table_not_the_token(api: Api) -> None:
+    """A token claiming another department does not open it; removing the staff member closes all."""
+    forged = api.staff("s-lena", ("solen", "manen"))
+    assert api.client.get("/staff/departments/manen/presence", headers=forged).status_code == 403
+    assert api.client.get("/staff/departments/solen/presence", headers=forged).status_code == 200
+    with api.store.session() as s, s.begin():
+        s.execute(delete(schema.StaffDepartment).where(schema.StaffDepartment.staff_id == "s-lena"))
+    assert api.client.get("/staff/departments/solen/presence", headers=forged).status_code == 403
+    with api.store.session() as s, s.begin():
+        s.execute(delete(schema.Staff).where(schema.Staff.id == "s-lena"))
+    assert api.client.get("/staff/departments", headers=forged).status_code == 403
