@@ -11,10 +11,14 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, OperationalError
 
+from central import importer
 from central.db.engine import DEFAULT_DB_URL
-from central.importer import ImportError_, apply, parse
+from central.importer import ImportError_
 from central.store import CentralStore, StoreError
 
 app = typer.Typer(help="Lämna & Hämta central service.", no_args_is_help=True, add_completion=False)
@@ -32,6 +36,12 @@ staff_app = typer.Typer(help="Staff members and their departments.", no_args_is_
 app.add_typer(report_app, name="report")
 app.add_typer(retention_app, name="retention")
 app.add_typer(staff_app, name="staff")
+unit_app = typer.Typer(help="Units (enheter) and the features switched on for them.", no_args_is_help=True)
+child_app = typer.Typer(help="Children: end an enrolment.", no_args_is_help=True)
+guardian_app = typer.Typer(help="Guardians: remove a link to a child, or the guardian.", no_args_is_help=True)
+app.add_typer(unit_app, name="unit")
+app.add_typer(child_app, name="child")
+app.add_typer(guardian_app, name="guardian")
 console = Console(soft_wrap=True)  # a path or command wrapped mid-word cannot be copied
 err = Console(stderr=True, soft_wrap=True, highlight=False)
 
@@ -40,8 +50,38 @@ DbOpt = Annotated[
 ]
 
 
-def _store(db: str) -> CentralStore:
-    return CentralStore(db)
+def missing_database(db: str) -> Path | None:
+    """The file a SQLite URL names if it does not exist (a typo would otherwise make a new one)."""
+    url = make_url(db)
+    name = url.database
+    if not url.drivername.startswith("sqlite") or not name or name == ":memory:" or name.startswith("file:"):
+        return None
+    path = Path(name)
+    return None if path.exists() else path.resolve()
+
+
+def _missing(db: str) -> Path | None:
+    try:
+        return missing_database(db)
+    except ArgumentError:
+        raise _fail(
+            f"--db {escape(db)!r} is not a database URL (sqlite:///FILE or postgresql://...)"
+        ) from None
+
+
+def _store(db: str, *, create: bool = False) -> CentralStore:
+    """Open the database; only ``import`` and ``migrate`` may create one (``create``)."""
+    missing = _missing(db)
+    if missing is not None and not create:
+        raise _fail(
+            f"no database at {escape(str(missing))}; check --db, or create one with: "
+            f"lh-central migrate --db {escape(_redact(db))}"
+        )
+    try:
+        return CentralStore(db)
+    except OperationalError as exc:
+        reason = str(exc.orig or exc).strip().splitlines()[0]
+        raise _fail(f"cannot open the database {escape(_redact(db))}: {escape(reason)}") from None
 
 
 def _fail(message: str, code: int = 1) -> typer.Exit:
@@ -52,36 +92,136 @@ def _fail(message: str, code: int = 1) -> typer.Exit:
 @app.command()
 def migrate(db: DbOpt = DEFAULT_DB_URL) -> None:
     """Create or upgrade the database schema."""
-    _store(db).close()
+    _store(db, create=True).close()
     console.print("database is at the newest schema")
+
+
+DryRunOpt = Annotated[bool, typer.Option("--dry-run", help="print what would change; change nothing")]
+ReplaceOpt = Annotated[
+    bool,
+    typer.Option(
+        "--replace",
+        help="the file is the whole truth for its departments: remove what it does not list (asks first)",
+    ),
+]
+YesOpt = Annotated[bool, typer.Option("--yes", help="don't ask")]
 
 
 @app.command("import")
 def import_csv(
-    file: Annotated[Path, typer.Argument(help="CSV with one row per child–guardian link")],
+    file: Annotated[Path, typer.Argument(help="CSV with one row per child–guardian link (docs/import.md)")],
     db: DbOpt = DEFAULT_DB_URL,
+    dry_run: DryRunOpt = False,
+    replace: ReplaceOpt = False,
+    yes: YesOpt = False,
 ) -> None:
     """Import departments, children, guardians and tags; all rows or none."""
+    _run_import(file, db, staff=False, dry_run=dry_run, replace=replace, yes=yes)
+
+
+@staff_app.command("import")
+def staff_import(
+    file: Annotated[Path, typer.Argument(help="CSV with one row per staff member (docs/import.md)")],
+    db: DbOpt = DEFAULT_DB_URL,
+    dry_run: DryRunOpt = False,
+    replace: ReplaceOpt = False,
+    yes: YesOpt = False,
+) -> None:
+    """Import staff, their departments, PINs, tags and web usernames; all rows or none."""
+    _run_import(file, db, staff=True, dry_run=dry_run, replace=replace, yes=yes)
+
+
+def _problems(file: Path, errors: list[str]) -> typer.Exit:
+    for line in errors:
+        err.print(escape(f"{file}: {line}"))
+    return _fail(f"{len(errors)} problem(s) in {escape(str(file))}; nothing was imported")
+
+
+def _run_import(file: Path, db: str, *, staff: bool, dry_run: bool, replace: bool, yes: bool) -> None:
+    import secrets
+
+    from central import audit
+
     try:
-        text = file.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise _fail(f"{file}: {exc}") from None
-    store = _store(db)
-    key = store.tag_key(create=True)
+        data = file.read_bytes()
+    except OSError as exc:
+        raise _fail(f"{escape(str(file))}: {exc.strerror}") from None
     try:
-        parsed = parse(text, key)
-        with store.session() as s, s.begin():
-            summary = apply(s, parsed)
+        source = importer.read(data)
     except ImportError_ as exc:
-        for line in exc.errors:
-            err.print(f"{file}: {line}")
-        raise _fail(f"{len(exc.errors)} problem(s) in {file}; nothing was imported") from None
+        raise _problems(file, exc.errors) from None
+    fresh = _missing(db) is not None
+    # A dry run creates nothing: against a database not there yet it plans on an empty one.
+    store = _store("sqlite://" if dry_run and fresh else db, create=True)
+    try:
+        key = store.tag_key(create=not dry_run) or secrets.token_bytes(32)
+        console.print(escape(f"read {file} as {source.describe()}"))
+        try:
+            with store.session() as s:
+                plan = importer.check(s, source, key, staff=staff, replace=replace)
+        except ImportError_ as exc:  # the header: nothing else can be checked
+            raise _problems(file, exc.errors) from None
+        if plan.problems:
+            raise _problems(file, [str(p) for p in plan.problems])
+        if dry_run:
+            _print_plan(plan, detail=True)
+            if fresh:
+                console.print(
+                    escape(f"there is no database at {missing_database(db)} yet; import would create it")
+                )
+            console.print("dry run: nothing was changed")
+            return
+        if plan.unchanged:
+            console.print(escape(f"nothing to change: the database already matches {file}"))
+            return
+        removals = plan.removals()
+        if removals and not yes:
+            for c in removals:
+                console.print(
+                    escape(
+                        f"  {'remove' if c.action == 'removed' else 'change'} {c.kind} {c.key} ({c.detail})"
+                    )
+                )
+            try:
+                ok = typer.confirm(f"The file does not list these {len(removals)}. Go ahead?", default=False)
+            except typer.Abort:
+                ok = False
+            if not ok:
+                raise _fail("nothing was imported")
+        with store.session() as s, s.begin():
+            again = importer.check(s, source, key, staff=staff, replace=replace)
+            if again.problems or again.removals() != removals:
+                raise _fail("the database changed while you decided; nothing was imported, run it again")
+            importer.execute(s, again)
+            audit.record(
+                s,
+                actor_role="admin",
+                actor_id="cli",
+                action="staff.import" if staff else "import",
+                entity="import",
+                entity_id=file.name[:64],
+                after={
+                    "replace": replace,
+                    "departments": sorted(again.departments_touched),
+                    **{f"{k}.{a}": again.count(k, a) for k in importer.KINDS for a in importer.ACTIONS},
+                },
+            )
     finally:
         store.close()
-    console.print(
-        f"imported {summary.departments} department(s), {summary.children} child(ren), "
-        f"{summary.guardians} guardian(s), {summary.links} link(s), {summary.tags_added} new tag(s)"
-    )
+    _print_plan(again, detail=False)
+    console.print(escape(f"imported {file}"))
+
+
+def _print_plan(plan: importer.ImportPlan, *, detail: bool) -> None:
+    console.print(f"{plan.rows} row(s)")
+    for line in plan.summary_lines():
+        console.print(line)
+    if not detail:
+        return
+    verbs = {"new": "new", "changed": "change", "removed": "remove"}
+    for c in plan.of("new", "changed", "removed"):
+        extra = f" ({c.detail})" if c.detail and c.detail != "replace" else ""
+        console.print(escape(f"  {verbs[c.action]} {c.kind} {c.key}{extra}"))
 
 
 @device_app.command("add")
@@ -117,7 +257,7 @@ def device_remove(device_id: str, db: DbOpt = DEFAULT_DB_URL) -> None:
 def device_list(db: DbOpt = DEFAULT_DB_URL) -> None:
     """Devices with their department and last status."""
     store = _store(db)
-    table = Table("device", "department", "last seen", "status")
+    table = _table("device", "department", "last seen", "status")
     for d in store.devices():
         table.add_row(
             d.id, d.department_id, d.last_seen.isoformat() if d.last_seen else "never", d.last_status or ""
@@ -423,6 +563,417 @@ def staff_add(
     finally:
         store.close()
     console.print(f"staff {staff_id} works in {', '.join(sorted(set(department)))}")
+
+
+@staff_app.command("list")
+def staff_list(db: DbOpt = DEFAULT_DB_URL) -> None:
+    """Staff with their departments, and how they unlock staff mode and sign in on the web."""
+    from sqlalchemy import func, select
+
+    from central.db.schema import Staff, StaffDepartment, Tag
+
+    store = _store(db)
+    try:
+        with store.session() as s:
+            staff = s.scalars(select(Staff).order_by(Staff.id)).all()
+            places: dict[str, list[str]] = {}
+            for sid, dept in s.execute(
+                select(StaffDepartment.staff_id, StaffDepartment.department_id).order_by(
+                    StaffDepartment.department_id
+                )
+            ):
+                places.setdefault(sid, []).append(dept)
+            tags = dict(
+                s.execute(
+                    select(Tag.owner_id, func.count()).where(Tag.owner_kind == "staff").group_by(Tag.owner_id)
+                ).all()
+            )
+    finally:
+        store.close()
+    table = _table("staff", "name", "departments", "PIN", "tags", "web username", "password")
+    for st in staff:
+        table.add_row(
+            st.id,
+            st.name,
+            " ".join(places.get(st.id, [])),
+            "yes" if st.pin_hash else "no",
+            str(tags.get(st.id, 0)),
+            st.username or "",
+            "yes" if st.password_hash else "no",
+        )
+    console.print(table)
+
+
+@staff_app.command("remove")
+def staff_remove(staff_id: str, yes: YesOpt = False, db: DbOpt = DEFAULT_DB_URL) -> None:
+    """Remove a staff member who has left, with their PIN, tags, password and web sessions."""
+    from central import retention
+
+    _leave(
+        db,
+        yes,
+        f"Remove staff {staff_id} with their tags and sign-in?",
+        "staff",
+        staff_id,
+        retention.remove_staff,
+    )
+    console.print(escape(f"staff {staff_id} removed"))
+
+
+@staff_app.command("set-password")
+def staff_set_password(
+    staff_id: str,
+    username: Annotated[
+        str | None, typer.Option("--username", help="the web sign-in name (default: the one they have)")
+    ] = None,
+    stdin: Annotated[bool, typer.Option("--stdin", help="read the password from one line of stdin")] = False,
+    db: DbOpt = DEFAULT_DB_URL,
+) -> None:
+    """Set a staff member's local web sign-in: a username and a password, stored as an argon2id hash."""
+    import re
+    import sys
+
+    from argon2 import PasswordHasher
+    from sqlalchemy import select
+
+    from central import audit
+    from central.db.schema import Staff
+
+    if username is not None and not re.fullmatch(r"[A-Za-z0-9_.@-]{1,64}", username):
+        raise _fail("username: letters, digits and _.@- only, at most 64")
+    store = _store(db)
+    try:
+        with store.session() as s:
+            row = s.get(Staff, staff_id)
+            if row is None:
+                raise _fail(f"no staff {escape(staff_id)!r}")
+            username = username or row.username
+            if username is None:
+                raise _fail(f"staff {escape(staff_id)} has no username yet; give --username")
+            taken = s.scalar(select(Staff.id).where(Staff.username == username, Staff.id != staff_id))
+            if taken is not None:
+                raise _fail(f"username {escape(username)!r} belongs to staff {escape(taken)}")
+        if stdin:
+            password = sys.stdin.readline().rstrip("\r\n")
+        else:
+            password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+        if not MIN_PASSWORD <= len(password) <= 256:
+            raise _fail(f"the password must be {MIN_PASSWORD} to 256 characters")
+        hashed = PasswordHasher().hash(password)  # argon2id with the library's current parameters
+        with store.session() as s, s.begin():
+            row = s.get(Staff, staff_id)
+            if row is None:
+                raise _fail(f"no staff {escape(staff_id)!r}")
+            row.username, row.password_hash = username, hashed
+            audit.record(
+                s,
+                actor_role="admin",
+                actor_id="cli",
+                action="staff.password",
+                entity="staff",
+                entity_id=staff_id,
+                after={"username": username, "password_set": True},
+            )
+    finally:
+        store.close()
+    console.print(escape(f"staff {staff_id} signs in on the web as {username}"))
+
+
+MIN_PASSWORD = 12
+"""Length, not composition rules (NIST SP 800-63B): a passphrase is fine."""
+
+
+def _leave(db: str, yes: bool, question: str, entity: str, entity_id: str, remove: Any) -> None:
+    """Ask, then remove one person with ``remove(session, id)`` and audit it."""
+    from central import audit
+
+    store = _store(db)
+    try:
+        if not yes:
+            try:
+                ok = typer.confirm(question, default=False)
+            except typer.Abort:
+                ok = False
+            if not ok:
+                raise _fail("nothing was removed")
+        with store.session() as s, s.begin():
+            if not remove(s, entity_id):
+                raise _fail(f"no {entity} {escape(entity_id)!r}")
+            audit.record(
+                s,
+                actor_role="admin",
+                actor_id="cli",
+                action=f"{entity}.remove",
+                entity=entity,
+                entity_id=entity_id,
+            )
+    finally:
+        store.close()
+
+
+@child_app.command("remove")
+def child_remove(child_id: str, yes: YesOpt = False, db: DbOpt = DEFAULT_DB_URL) -> None:
+    """End a child's enrolment: the child, schedules, agreements, leave and absences are removed."""
+    from central import retention
+
+    _leave(
+        db,
+        yes,
+        f"End the enrolment of {child_id}? Their schedules, agreements and leave go too "
+        "(take this month's hours report first).",
+        "child",
+        child_id,
+        retention.end_enrolment,
+    )
+    console.print(escape(f"child {child_id}'s enrolment ended; events stay until the retention purge"))
+
+
+@guardian_app.command("unlink")
+def guardian_unlink(
+    guardian_id: str,
+    child: Annotated[str, typer.Option("--child", help="the child they are no longer a guardian of")],
+    db: DbOpt = DEFAULT_DB_URL,
+) -> None:
+    """Remove a guardian's link to one child (the guardian and their tags stay)."""
+    from sqlalchemy import select
+
+    from central import audit, retention
+    from central.db.schema import ChildGuardian
+
+    store = _store(db)
+    try:
+        with store.session() as s, s.begin():
+            if not retention.unlink_guardian(s, guardian_id, child):
+                raise _fail(f"guardian {escape(guardian_id)!r} is not linked to child {escape(child)!r}")
+            audit.record(
+                s,
+                actor_role="admin",
+                actor_id="cli",
+                action="guardian.unlink",
+                entity="guardian",
+                entity_id=guardian_id,
+                before={"child_id": child},
+            )
+            left = s.scalar(
+                select(ChildGuardian.child_id).where(ChildGuardian.guardian_id == guardian_id).limit(1)
+            )
+    finally:
+        store.close()
+    console.print(escape(f"guardian {guardian_id} is no longer linked to child {child}"))
+    if left is None:
+        console.print(
+            escape(
+                f"guardian {guardian_id} has no child left; "
+                f"remove them with: lh-central guardian remove {guardian_id}"
+            )
+        )
+
+
+@guardian_app.command("remove")
+def guardian_remove(guardian_id: str, yes: YesOpt = False, db: DbOpt = DEFAULT_DB_URL) -> None:
+    """Remove a guardian with their links, tags and web sessions."""
+    from central import retention
+
+    _leave(
+        db,
+        yes,
+        f"Remove guardian {guardian_id} with their tags?",
+        "guardian",
+        guardian_id,
+        retention.remove_guardian,
+    )
+    console.print(escape(f"guardian {guardian_id} removed"))
+
+
+# -- units -------------------------------------------------------------------------------
+
+UNIT_SETTINGS = ("absence_reporting", "contact_editing", "handover_mode", "min_days_ahead", "closing_time")
+
+
+def unit_value(setting: str, text: str) -> Any:
+    """``text`` as the value of a unit setting; ValueError says what is allowed."""
+    import datetime as dt
+
+    t = text.strip().lower()
+    if setting in ("absence_reporting", "contact_editing"):
+        if t in ("on", "true", "yes", "ja", "1"):
+            return True
+        if t in ("off", "false", "no", "nej", "0"):
+            return False
+        raise ValueError(f"{setting} is on or off")
+    if setting == "handover_mode":
+        if t not in ("self_service", "staff_confirmed"):
+            raise ValueError("handover_mode is self_service or staff_confirmed")
+        return t
+    if setting == "min_days_ahead":
+        if not t.isdigit() or not 0 <= int(t) <= 90:
+            raise ValueError("min_days_ahead is a number of days from 0 to 90")
+        return int(t)
+    if setting == "closing_time":
+        try:
+            if len(t) != 5:
+                raise ValueError
+            return dt.time.fromisoformat(t)
+        except ValueError:
+            raise ValueError("closing_time is a time like 17:30") from None
+    raise ValueError(f"no setting {setting!r}; one of {', '.join(UNIT_SETTINGS)}")
+
+
+def _unit_rows(s: Any, unit_id: str | None = None) -> list[tuple[Any, list[str]]]:
+    from sqlalchemy import select
+
+    from central.db.schema import Department, Unit
+
+    q = select(Unit).order_by(Unit.id)
+    if unit_id is not None:
+        q = q.where(Unit.id == unit_id)
+    units = s.scalars(q).all()
+    depts: dict[str, list[str]] = {}
+    for did, uid in s.execute(select(Department.id, Department.unit_id).order_by(Department.id)):
+        depts.setdefault(uid, []).append(did)
+    return [(u, depts.get(u.id, [])) for u in units]
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    if hasattr(value, "strftime"):
+        return str(value.strftime("%H:%M"))
+    return str(value)
+
+
+@unit_app.command("list")
+def unit_list(db: DbOpt = DEFAULT_DB_URL) -> None:
+    """Units with their departments and switches."""
+    store = _store(db)
+    try:
+        with store.session() as s:
+            rows = _unit_rows(s)
+    finally:
+        store.close()
+    table = _table("unit", "name", "kind", "departments", *UNIT_SETTINGS)
+    for u, depts in rows:
+        table.add_row(u.id, u.name, u.kind, " ".join(depts), *(_shown(getattr(u, k)) for k in UNIT_SETTINGS))
+    console.print(table)
+
+
+@unit_app.command("show")
+def unit_show(unit_id: str, db: DbOpt = DEFAULT_DB_URL) -> None:
+    """One unit's settings, one per line."""
+    store = _store(db)
+    try:
+        with store.session() as s:
+            rows = _unit_rows(s, unit_id)
+    finally:
+        store.close()
+    if not rows:
+        raise _fail(f"no unit {escape(unit_id)!r}")
+    u, depts = rows[0]
+    for k, v in (("unit", u.id), ("name", u.name), ("kind", u.kind), ("departments", " ".join(depts) or "-")):
+        console.print(escape(f"{k}: {v}"))
+    for k in UNIT_SETTINGS:
+        console.print(escape(f"{k}: {_shown(getattr(u, k))}"))
+
+
+@unit_app.command("add")
+def unit_add(
+    unit_id: str,
+    name: Annotated[str, typer.Option("--name", help="e.g. Solens förskola")],
+    kind: Annotated[str, typer.Option("--kind", help="preschool or fritidshem")] = "preschool",
+    department: Annotated[
+        list[str] | None, typer.Option("--department", help="a department in this unit (repeat)")
+    ] = None,
+    db: DbOpt = DEFAULT_DB_URL,
+) -> None:
+    """Create a unit (defaults: contact editing off for fritidshem) and put departments in it."""
+    import re
+
+    from central import audit
+    from central.db.schema import Department, Unit
+
+    if not re.fullmatch(r"[A-Za-z0-9_.:-]{1,64}", unit_id):
+        raise _fail("unit id: letters, digits and _.:- only, at most 64")
+    if kind not in ("preschool", "fritidshem"):
+        raise _fail("--kind is preschool or fritidshem")
+    if not 1 <= len(name) <= 120:
+        raise _fail("--name is 1 to 120 characters")
+    store = _store(db)
+    try:
+        with store.session() as s, s.begin():
+            if s.get(Unit, unit_id) is not None:
+                raise _fail(
+                    f"unit {escape(unit_id)} exists; change it with: lh-central unit set {escape(unit_id)} …"
+                )
+            depts = [s.get(Department, d) for d in department or []]
+            missing = [d for d, row in zip(department or [], depts, strict=True) if row is None]
+            if missing:
+                raise _fail(f"no department(s) {escape(', '.join(missing))}; import them first")
+            s.add(Unit(id=unit_id, name=name, kind=kind, contact_editing=kind != "fritidshem"))
+            s.flush()
+            for row in depts:
+                assert row is not None
+                row.unit_id = unit_id
+            audit.record(
+                s,
+                actor_role="admin",
+                actor_id="cli",
+                action="unit.put",
+                entity="unit",
+                entity_id=unit_id,
+                after={"name": name, "kind": kind, "departments": sorted(department or [])},
+            )
+    finally:
+        store.close()
+    console.print(escape(f"unit {unit_id} added"))
+
+
+@unit_app.command("set")
+def unit_set(
+    unit_id: str,
+    setting: Annotated[str, typer.Argument(help=", ".join(UNIT_SETTINGS))],
+    value: Annotated[str, typer.Argument(help="on/off, self_service/staff_confirmed, days, or HH:MM")],
+    db: DbOpt = DEFAULT_DB_URL,
+) -> None:
+    """Set one switch of a unit; hallway screens get it with their next roster."""
+    from central import audit
+    from central.db.schema import Unit
+
+    try:
+        parsed = unit_value(setting, value)
+    except ValueError as exc:
+        raise _fail(escape(str(exc))) from None
+    store = _store(db)
+    try:
+        with store.session() as s, s.begin():
+            unit = s.get(Unit, unit_id)
+            if unit is None:
+                raise _fail(
+                    f"no unit {escape(unit_id)!r}; "
+                    f"create it with: lh-central unit add {escape(unit_id)} --name …"
+                )
+            before = getattr(unit, setting)
+            setattr(unit, setting, parsed)
+            audit.record(
+                s,
+                actor_role="admin",
+                actor_id="cli",
+                action="unit.put",
+                entity="unit",
+                entity_id=unit_id,
+                before={setting: before},
+                after={setting: parsed},
+            )
+    finally:
+        store.close()
+    console.print(escape(f"unit {unit_id}: {setting} {_shown(before)} -> {_shown(parsed)}"))
+
+
+def _table(*headers: str) -> Table:
+    """A table whose cells are never wrapped or cut: ids and names are copied from it."""
+    table = Table()
+    for h in headers:
+        table.add_column(h, no_wrap=True, overflow="ignore")
+    return table
 
 
 def _redact(url: str) -> str:

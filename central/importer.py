@@ -367,6 +367,14 @@ class Change:
 
 KINDS = ("department", "child", "guardian", "link", "tag", "staff")
 ACTIONS = ("new", "changed", "unchanged", "removed")
+PLURAL = {
+    "department": "departments",
+    "child": "children",
+    "guardian": "guardians",
+    "link": "guardian links",
+    "tag": "tags",
+    "staff": "staff",
+}
 
 
 @dataclass
@@ -378,6 +386,7 @@ class ImportPlan:
     departments_touched: set[str] = field(default_factory=set)
     people: _Parsed | None = None
     staff: _ParsedStaff | None = None
+    rows: int = 0
 
     def count(self, kind: str, action: str) -> int:
         return sum(1 for c in self.changes if c.kind == kind and c.action == action)
@@ -390,15 +399,21 @@ class ImportPlan:
         return not self.of("new", "changed", "removed")
 
     def removals(self) -> list[Change]:
-        """What the file's mode removes (links a listed child loses are changes, not removals asked for)."""
-        return [c for c in self.of("removed") if c.kind != "link" or c.detail == "replace"]
+        """What ``replace`` mode removes, to be asked about: children, guardians and staff (a
+        removed child's links go with it; a listed child's links follow the file in any mode)."""
+        return [
+            c
+            for c in self.changes
+            if (c.action == "removed" and c.kind != "link")
+            or (c.kind == "staff" and c.action == "changed" and c.detail.startswith("leaves "))
+        ]
 
     def summary_lines(self) -> list[str]:
         out = []
         for kind in KINDS:
             counts = [(a, self.count(kind, a)) for a in ACTIONS]
             if any(n for _, n in counts):
-                out.append(f"{kind}s: " + ", ".join(f"{n} {a}" for a, n in counts if n))
+                out.append(f"{PLURAL[kind]}: " + ", ".join(f"{n} {a}" for a, n in counts if n))
         return out
 
 
@@ -611,6 +626,23 @@ def apply(session: Session, parsed: _Parsed, *, replace: bool = False) -> Import
     )
 
 
+def check(
+    session: Session, source: Source, tag_key: bytes | None, *, staff: bool = False, replace: bool = False
+) -> ImportPlan:
+    """Parse and plan in one: every problem of the file, its rows and against the database."""
+    plan: ImportPlan
+    if staff:
+        parsed_staff, problems = parse_staff(source, tag_key)
+        plan = plan_staff(session, parsed_staff, replace=replace)
+        plan.rows = parsed_staff.rows
+    else:
+        parsed, problems = parse_people(source, tag_key)
+        plan = plan_people(session, parsed, replace=replace)
+        plan.rows = parsed.rows
+    plan.problems = sorted(problems + plan.problems, key=lambda p: p.line)
+    return plan
+
+
 # -- staff -----------------------------------------------------------------------------
 
 
@@ -621,6 +653,7 @@ class _ParsedStaff:
     tags: dict[str, str] = field(default_factory=dict)  # digest -> staff id
     lines: dict[str, int] = field(default_factory=dict)  # staff id or tag digest -> line
     departments: set[str] = field(default_factory=set)
+    rows: int = 0
 
 
 def parse_staff(source: Source, tag_key: bytes | None) -> tuple[_ParsedStaff, list[Problem]]:
@@ -629,9 +662,8 @@ def parse_staff(source: Source, tag_key: bytes | None) -> tuple[_ParsedStaff, li
     problems: list[Problem] = []
     out = _ParsedStaff()
     usernames: dict[str, str] = {}
-    rows = 0
     for line, row in _rows(reader, problems):
-        rows += 1
+        out.rows += 1
         if None in row:
             problems.append(Problem(line, "more fields than the header has"))
             continue
@@ -670,7 +702,7 @@ def parse_staff(source: Source, tag_key: bytes | None) -> tuple[_ParsedStaff, li
         if digest is not None:
             out.tags[digest] = sid
             out.lines[digest] = line
-    if rows == 0 and not problems:
+    if out.rows == 0 and not problems:
         problems.append(Problem(2, "the file has no rows"))
     return out, problems
 
