@@ -42,10 +42,11 @@ class DeviceApp:
             store.save_roster(seed_roster)
         synced = (lambda: True) if assume_clock_synced else clock_is_synced
         key = tag_key if tag_key is not None else config.tag_key()
+        fallback = config.unit_fallback()
         terminal = (
-            Terminal(store, key, clock_synced=synced, now=now)
+            Terminal(store, key, clock_synced=synced, now=now, unit_fallback=fallback)
             if now is not None
-            else Terminal(store, key, clock_synced=synced)
+            else Terminal(store, key, clock_synced=synced, unit_fallback=fallback)
         )
         link = None
         if connect:

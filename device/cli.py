@@ -16,6 +16,7 @@ from pathlib import Path
 
 from device.config import ConfigError, DeviceConfig, load_config
 from device.demo import DEMO_TAG_KEY, demo_roster, demo_tags
+from protocol.messages import RosterNotice
 
 HANDOVER_MODES = ("self_service", "staff_confirmed")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
@@ -80,6 +81,12 @@ def _parser() -> argparse.ArgumentParser:
     sim.add_argument("--broker", help="override mqtt.url")
     sim.add_argument("--clock", type=_clock, help="start the clock today at HH:MM local time (demos)")
     sim.add_argument("--handover-mode", choices=HANDOVER_MODES, help="override the config's handover_mode")
+    sim.add_argument(
+        "--notice",
+        action="append",
+        metavar="TEXT",
+        help="demo only: a hallway notice in the roster, shown today (repeatable)",
+    )
     sim.add_argument("--log-level", default="WARNING", type=str.upper, choices=LOG_LEVELS)
     return parser
 
@@ -94,7 +101,14 @@ def _simulate(args: argparse.Namespace) -> None:
         from device.demo.plan import with_demo_plan
 
         tag_key, seed, connect = DEMO_TAG_KEY, with_demo_plan(demo_roster()), args.broker is not None
+        if args.notice:
+            notices = [
+                RosterNotice(id=f"demo-{i}", text=t, last=seed.date) for i, t in enumerate(args.notice, 1)
+            ]
+            seed = seed.model_copy(update={"notices": notices})
     else:
+        if args.notice:
+            raise UsageError("--notice is for the demo: with --config, notices come in the roster")
         cfg = _load(args.config)
         tag_key, seed, connect = None, None, True
     if args.broker is not None:

@@ -7,14 +7,19 @@ so printing a config never prints a secret.
 
 from __future__ import annotations
 
+import datetime as dt
+import logging
 import tomllib
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from protocol.messages import RosterUnit
 from protocol.topics import DEFAULT_PREFIX, is_valid_device_id
+
+logger = logging.getLogger(__name__)
 
 
 class _Section(BaseModel):
@@ -60,7 +65,13 @@ class DeviceConfig(_Section):
     timezone: str = Field("Europe/Stockholm", description="local time zone of the hallway")
     tag_key_file: Path | None = Field(None, description="file with the site's tag key (hex)")
     handover_mode: Literal["self_service", "staff_confirmed"] = Field(
-        "self_service", description="whether a guardian's tap decides or staff confirm the handover"
+        "self_service",
+        description="fallback until the first roster: whether a guardian's tap decides or staff "
+        "confirm the handover (the roster's unit settings win)",
+    )
+    closing_time: dt.time = Field(
+        dt.time(18, 0),
+        description="fallback until the first roster: local closing time (the roster's unit settings win)",
     )
     mqtt: MqttConfig = Field(default_factory=MqttConfig)
     store: StoreConfig = Field(default_factory=StoreConfig)
@@ -69,12 +80,33 @@ class DeviceConfig(_Section):
     )
     display: dict[str, Any] = Field(default_factory=dict, description="screen size, language")
 
+    @model_validator(mode="before")
+    @classmethod
+    def _closing_time_moved(cls, data: Any) -> Any:
+        """``display.closing_time`` of older configs is the fallback ``closing_time`` now."""
+        if (
+            isinstance(data, dict)
+            and isinstance(data.get("display"), dict)
+            and "closing_time" in data["display"]
+        ):
+            display = dict(data["display"])
+            moved = display.pop("closing_time")
+            data = {**data, "display": display}
+            if "closing_time" not in data:
+                data["closing_time"] = moved
+            logger.warning("display.closing_time is read as closing_time: move it to the top level")
+        return data
+
     @field_validator("device_id")
     @classmethod
     def _check_id(cls, value: str) -> str:
         if not is_valid_device_id(value):
             raise ValueError("lowercase letters, digits, '-' and '_' only, at most 63")
         return value
+
+    def unit_fallback(self) -> RosterUnit:
+        """The unit settings the terminal uses until a roster carries the unit's own."""
+        return RosterUnit(handover_mode=self.handover_mode, closing_time=self.closing_time)
 
     def tag_key(self) -> bytes:
         """The site's tag key, read from ``tag_key_file``."""

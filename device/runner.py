@@ -117,7 +117,6 @@ def _run_screen(app: DeviceApp, *, simulate: bool, script: TextIO, out: TextIO) 
     controller = Controller(
         app.terminal,
         display_cfg,
-        handover_mode=cfg.handover_mode,
         feedback=feedback,
         status=status,
         timezone=cfg.timezone,

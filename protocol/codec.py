@@ -8,6 +8,8 @@ for a dead-letter row or an ack reason.
 from __future__ import annotations
 
 import json
+import re
+from collections.abc import Iterable
 from typing import Any
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
@@ -96,8 +98,45 @@ _EVENTS = TypeAdapter(list[Event])
 
 
 def encode(message: BaseModel) -> bytes:
-    """Compact JSON with the wire names (``schema``, not ``schema_``)."""
-    return message.model_dump_json(by_alias=True, exclude_none=False).encode()
+    """Compact JSON with the wire names (``schema``, not ``schema_``).
+
+    A roster's receivers-first fields (:attr:`Roster.RECEIVERS_FIRST`) are left out while
+    None: a device release that does not know them refuses even ``"unit": null``.
+    """
+    exclude: set[str] | None = None
+    if isinstance(message, Roster):
+        exclude = {f for f in Roster.RECEIVERS_FIRST if getattr(message, f) is None} or None
+    return message.model_dump_json(by_alias=True, exclude_none=False, exclude=exclude).encode()
+
+
+def _release(version: str | None) -> tuple[int, ...] | None:
+    """``"0.2.0"`` (or ``"0.2.0.dev3+g1a2b"``) as ``(0, 2, 0)``; None if it says no release."""
+    m = re.match(r"^v?(\d+(?:\.\d+)*)", version or "")
+    return tuple(int(p) for p in m.group(1).split(".")) if m else None
+
+
+def understands(version: str | None, since: str) -> bool:
+    """Whether a device reporting release ``version`` accepts a field added in ``since``."""
+    have, need = _release(version), _release(since)
+    if have is None or need is None:
+        return False
+    width = max(len(have), len(need))
+    return have + (0,) * (width - len(have)) >= need + (0,) * (width - len(need))
+
+
+def for_receivers(roster: Roster, versions: Iterable[str | None]) -> Roster:
+    """``roster`` without the receivers-first fields some device of ``versions`` would refuse.
+
+    ``versions`` are the releases the department's devices report in their status (None:
+    not known yet).  No device at all: nothing to hold back.
+    """
+    versions = list(versions)
+    drop = {
+        name: None
+        for name, since in Roster.RECEIVERS_FIRST.items()
+        if getattr(roster, name) is not None and not all(understands(v, since) for v in versions)
+    }
+    return roster.model_copy(update=drop) if drop else roster
 
 
 def encode_events(events: list[Event]) -> bytes:

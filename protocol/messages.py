@@ -10,9 +10,17 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from enum import StrEnum
-from typing import Annotated, Final, Literal
+from typing import Annotated, ClassVar, Final, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    StringConstraints,
+    WithJsonSchema,
+)
 
 EVENT_SCHEMA: Final = "lh.event/1"
 ACK_SCHEMA: Final = "lh.ack/1"
@@ -20,11 +28,16 @@ ROSTER_SCHEMA: Final = "lh.roster/1"
 STATUS_SCHEMA: Final = "lh.status/1"
 
 DeviceId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$")]
-EntityId = Annotated[
-    str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")
-]
+EntityId = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
 TagDigest = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
 DisplayName = Annotated[str, StringConstraints(min_length=1, max_length=80)]
+HandoverMode = Literal["self_service", "staff_confirmed"]
+#: A local time of day sent as ``HH:MM`` (``HH:MM:SS`` is accepted too).
+ClockTime = Annotated[
+    dt.time,
+    PlainSerializer(lambda t: t.strftime("%H:%M"), return_type=str, when_used="json"),
+    WithJsonSchema({"type": "string", "pattern": r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?$"}),
+]
 
 
 class _Message(BaseModel):
@@ -57,9 +70,7 @@ class Actor(_Message):
 class Event(_Message):
     """One check-in or check-out, as the device recorded it."""
 
-    schema_: Literal["lh.event/1"] = Field(
-        EVENT_SCHEMA, alias="schema", description="schema version"
-    )
+    schema_: Literal["lh.event/1"] = Field(EVENT_SCHEMA, alias="schema", description="schema version")
     event_id: uuid.UUID = Field(description="unique id; central stores each event once under it")
     device_id: DeviceId = Field(description="the device that recorded it; must equal the topic's")
     seq: int = Field(ge=1, description="per-device sequence number, survives restarts")
@@ -106,14 +117,10 @@ class ChildStatus(StrEnum):
 class PlanNote(_Message):
     """One reason in today's plan, e.g. ``pickup_by`` 'Mormor Eva' from an agreement."""
 
-    kind: Literal[
-        "schedule", "early_pickup", "pickup_by", "walk_home_alone", "late_dropoff", "note", "leave"
-    ]
+    kind: Literal["schedule", "early_pickup", "pickup_by", "walk_home_alone", "late_dropoff", "note", "leave"]
     time: dt.time | None = None
     text: str | None = Field(None, max_length=200)
-    source: str | None = Field(
-        None, max_length=120, description="why: schedule, agreement by..., leave"
-    )
+    source: str | None = Field(None, max_length=120, description="why: schedule, agreement by..., leave")
 
 
 class RosterPlanEntry(_Message):
@@ -123,9 +130,7 @@ class RosterPlanEntry(_Message):
     arrive: dt.time | None = Field(None, description="expected drop-off, local time")
     leave: dt.time | None = Field(None, description="expected pickup, local time")
     on_leave: bool = False
-    pickup_by: str | None = Field(
-        None, max_length=120, description="who picks up, if not a guardian"
-    )
+    pickup_by: str | None = Field(None, max_length=120, description="who picks up, if not a guardian")
     walk_home_alone_from: dt.time | None = None
     notes: list[PlanNote] = Field(default_factory=list)
 
@@ -156,8 +161,31 @@ class RosterDepartment(_Message):
     name: str = Field(min_length=1, max_length=120)
 
 
+class RosterUnit(_Message):
+    """The unit's settings for the hallway screen; central is their source (receivers-first)."""
+
+    handover_mode: HandoverMode = Field(
+        "self_service",
+        description="self_service: the guardian's tap decides; staff_confirmed: staff confirm each handover",
+    )
+    closing_time: ClockTime = Field(dt.time(18, 0), description="local closing time (stängning), HH:MM")
+
+
+class RosterNotice(_Message):
+    """A hallway notice (infotavla) active on the roster's date; shown up to and including ``last``."""
+
+    id: EntityId
+    text: str = Field(min_length=1, max_length=200)
+    last: dt.date = Field(description="the last local date to show it; a device hides it after that")
+
+
 class Roster(_Message):
     """Everything a hallway device needs for its department today (retained)."""
+
+    #: Optional fields added receivers-first (docs/protocol.md): the device release that first
+    #: accepts each.  Central leaves a field out (None) unless every device of the department
+    #: reports such a release, and :func:`protocol.codec.encode` omits it then.
+    RECEIVERS_FIRST: ClassVar[dict[str, str]] = {"unit": "0.2.0", "notices": "0.2.0"}
 
     schema_: Literal["lh.roster/1"] = Field(ROSTER_SCHEMA, alias="schema")
     version: int = Field(ge=1, description="grows with every change of this department's roster")
@@ -168,6 +196,12 @@ class Roster(_Message):
     guardians: list[RosterGuardian]
     staff: list[RosterStaff]
     plan: list[RosterPlanEntry] = Field(default_factory=list)
+    unit: RosterUnit | None = Field(
+        None, description="the unit's settings; absent: the device keeps its config's fallback"
+    )
+    notices: list[RosterNotice] | None = Field(
+        None, max_length=20, description="today's hallway notices; absent: none"
+    )
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 

@@ -5,26 +5,36 @@ builds: ``provider(department_id, local_date) -> list[RosterPlanEntry]``.  Every
 its reasons as notes whose ``source`` says where they come from ("schedule 2026-08-01",
 "agreement by guardian Anna S.", "leave by guardian Erik S."): adults by first name and
 initial, never an identity number.
+
+:meth:`PlanProvider.complete_roster` adds the unit's settings (handover mode, closing time) and
+the hallway notices active on the roster's date, for the devices that understand them
+(receivers-first, docs/protocol.md).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 from collections.abc import Collection
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from central.planning import loader
+from central.db.schema import Device, NoticeRow
+from central.planning import loader, units
 from central.rules import PlanEntry, plan_for_department
 from central.rules import PlanNote as RulesNote
 from central.store import CentralStore
-from protocol.messages import PlanNote, RosterPlanEntry
+from protocol.codec import for_receivers
+from protocol.messages import PlanNote, Roster, RosterNotice, RosterPlanEntry, RosterUnit
 
 logger = logging.getLogger(__name__)
 
 TEXT_MAX = 200
 SOURCE_MAX = 120
+#: The roster carries at most this many notices (newest first); the screen shows three.
+NOTICES_MAX = 20
 
 
 def plans_for_departments(
@@ -86,3 +96,48 @@ class PlanProvider:
         with self.store.session() as s:
             plans = plans_for_departments(s, None, day)
         return {dept: [roster_entry(e) for e in entries] for dept, entries in plans.items()}
+
+    def complete_roster(self, roster: Roster, device_ids: Collection[str]) -> Roster:
+        """``roster`` with its department's unit settings and the notices active on its date
+        (``first <= date <= last``), each left out unless every one of ``device_ids`` reports a
+        release that accepts it (:func:`protocol.codec.for_receivers`)."""
+        dept, day = roster.department.id, roster.date
+        with self.store.session() as s:
+            unit = unit_settings(s, dept)
+            notices = active_notices(s, dept, day)
+            versions = device_versions(s, device_ids)
+        return for_receivers(roster.model_copy(update={"unit": unit, "notices": notices}), versions)
+
+
+def unit_settings(session: Session, department_id: str) -> RosterUnit:
+    """The roster's form of the department's unit settings (the defaults without a unit)."""
+    u = units.for_department(session, department_id)
+    closing = u.closing_time.replace(second=0, microsecond=0)
+    return RosterUnit(handover_mode=u.handover_mode, closing_time=closing)  # type: ignore[arg-type]
+
+
+def active_notices(session: Session, department_id: str, day: dt.date) -> list[RosterNotice]:
+    """The department's notices shown on local ``day``, newest first."""
+    rows = session.scalars(
+        select(NoticeRow)
+        .where(NoticeRow.department_id == department_id, NoticeRow.first <= day, NoticeRow.last >= day)
+        .order_by(NoticeRow.first.desc(), NoticeRow.id)
+        .limit(NOTICES_MAX)
+    )
+    return [
+        RosterNotice(id=n.id, text=_clip(n.text.strip(), TEXT_MAX) or "", last=n.last)
+        for n in rows
+        if n.text.strip()
+    ]
+
+
+def device_versions(session: Session, device_ids: Collection[str]) -> list[str | None]:
+    """The release each device last reported in its retained status (None if none yet)."""
+    out: list[str | None] = []
+    for (status,) in session.execute(select(Device.last_status).where(Device.id.in_(list(device_ids)))):
+        try:
+            version = json.loads(status).get("version") if status else None
+        except (ValueError, AttributeError):
+            version = None
+        out.append(version if isinstance(version, str) else None)
+    return out

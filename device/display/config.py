@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import math
 from typing import Any, Literal
 
@@ -23,7 +22,6 @@ class DisplayConfig(BaseModel):
     )
     fullscreen: bool = Field(True, description="take the whole screen (off only on a desktop for testing)")
     language: Language = Field("sv", description="default language; staff can switch on screen")
-    closing_time: dt.time = Field(dt.time(17, 30), description="local closing time (stängning)")
     undo_s: float = Field(8.0, ge=2, le=60, description="how long Ångra stays after a tap")
     guardian_timeout_s: float = Field(
         20.0, ge=5, le=300, description="an untouched guardian screen returns to idle after this long"

@@ -41,7 +41,6 @@ class Controller:
         terminal: Terminal,
         config: DisplayConfig | None = None,
         *,
-        handover_mode: str = "self_service",
         feedback: Feedback | None = None,
         status: StatusSource | None = None,
         timezone: str = "Europe/Stockholm",
@@ -50,7 +49,6 @@ class Controller:
     ) -> None:
         self.terminal = terminal
         self.config = config or DisplayConfig()
-        self.handover_mode = handover_mode
         self.feedback: Feedback = feedback or NullFeedback()
         self.status = status or StatusSource(terminal)
         self.tz = ZoneInfo(timezone)
@@ -67,6 +65,17 @@ class Controller:
         self._message_until = 0.0
         self._pin_checker: ThreadPoolExecutor | None = None
         self.dirty = True  # something changed since the last frame
+
+    # -- the unit's settings (the roster's, else the config's fallback) ---------------
+
+    @property
+    def handover_mode(self) -> str:
+        """Read at each choice, so a roster that switches the unit applies to the next tap."""
+        return self.terminal.unit.handover_mode
+
+    def is_closing(self) -> bool:
+        """At or after the unit's closing time, local time."""
+        return self.local_now().time() >= self.terminal.unit.closing_time
 
     # -- input ------------------------------------------------------------------------
 
@@ -301,7 +310,7 @@ class Controller:
         self.visit = None
         self.staff = StaffSession(staff_id, name, self.clock())
         self.page = 0
-        closing = self.local_now().time() >= self.config.closing_time
+        closing = self.is_closing()
         if self.pending:
             self.screen = ScreenId.PENDING
         elif closing and self.status.present_count() > 0:

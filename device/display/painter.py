@@ -49,6 +49,25 @@ def wrap(text: str, width: int, size: int, *, bold: bool = False, lines: int = 2
     return smallest, _wrap_at(text, width, font(smallest, bold), lines)
 
 
+def break_lines(text: str, width: int, size: int, *, bold: bool = False) -> list[str]:
+    """``text`` broken at spaces into lines of ``width`` pixels at font ``size`` (no shrinking,
+    as many lines as it takes; a single word wider than ``width`` stays one line)."""
+    return _wrap_at(text, width, font(size, bold), len(text) + 1)
+
+
+def ellipsize(text: str, width: int, size: int, *, bold: bool = False) -> str:
+    """``text`` ended with "…" at a word where it fits ``width`` pixels at ``size`` (no shrinking)."""
+    f = font(size, bold)
+    words = text.split()
+    out = ""
+    for w in words:
+        candidate = f"{out} {w}".strip()
+        if f.size(candidate + " …")[0] > width:
+            break
+        out = candidate
+    return f"{out} …" if out else "…"
+
+
 def _wrap_at(text: str, width: int, f: pygame.font.Font, lines: int) -> list[str]:
     out: list[str] = []
     words = text.split()

@@ -86,6 +86,7 @@ class View:
     link: LinkView
     handover_mode: str = "self_service"
     closing: bool = False  # past closing time
+    notices: tuple[str, ...] = ()  # hallway notices (infotavla) to show today, on the idle screen
     still_in: int = 0  # children present now
     pending_count: int = 0
     guardian_rows: tuple[ChildRow, ...] = ()

@@ -9,6 +9,9 @@ from device.display.intents import ScreenId
 from device.display.plan import Deviation, child_notes, deviations
 from device.display.view import ChildRow, PendingRow, View
 
+#: The idle screen shows at most this many notices (the roster's order: central sorts them).
+MAX_NOTICES = 3
+
 if TYPE_CHECKING:
     from device.display.controller import Controller
 
@@ -81,7 +84,8 @@ def build_view(c: Controller) -> View:
         department=st.department(),
         link=st.link(),
         handover_mode=c.handover_mode,
-        closing=now.time() >= c.config.closing_time,
+        closing=now.time() >= c.terminal.unit.closing_time,
+        notices=tuple(n.text for n in c.terminal.notices(now.date())[:MAX_NOTICES]),
         still_in=still_in,
         pending_count=len(pending),
         guardian_rows=guardian_rows,

@@ -73,7 +73,7 @@ screenshot $OUT/idle-english.png
 quit
 SCRIPT
 
-run 17:40 <<SCRIPT
+run 18:10 <<SCRIPT
 tap 04AABBCC
 touch 400 433
 tap 04A1B2C3
@@ -82,6 +82,12 @@ touch 400 433
 screenshot $OUT/idle-closing.png
 tap 04CAFE01
 screenshot $OUT/closing-list.png
+quit
+SCRIPT
+
+# a hallway notice (infotavla) from the roster: the clock moves into the header to make room
+run 07:52 --notice "Fotografering fredag 4/12 · Kom gärna i tid" <<SCRIPT
+screenshot $OUT/idle-notice.png
 quit
 SCRIPT
 

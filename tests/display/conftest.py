@@ -23,6 +23,7 @@ from device.display.controller import Controller
 from device.display.session import NullFeedback
 from device.display.status import StatusSource
 from device.display.ui import Display
+from protocol.messages import RosterUnit
 
 os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
 os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
@@ -82,10 +83,10 @@ def make_controller(app: DeviceApp, clock: FakeClock) -> MakeController:
         *, mode: str = "self_service", at: str = "10:00", feedback: Any = None, **display: Any
     ) -> Controller:
         status = StatusSource(app.terminal, refresh_s=0, clock=clock, ip=lambda: "192.0.2.10")
+        app.terminal.unit_fallback = RosterUnit(handover_mode=mode)  # the demo roster has no unit
         return Controller(
             app.terminal,
             DisplayConfig(**display),
-            handover_mode=mode,
             feedback=feedback or NullFeedback(),
             status=status,
             now=local_at(at),

@@ -52,7 +52,7 @@ READER_BROKEN = "no MFRC522 answers on SPI 0.0 (VersionReg 0x00): check wiring, 
 def test_targets_and_text_fit(
     size: tuple[int, int], reader: str | None, make_controller: MakeController, surface_for
 ) -> None:
-    c = make_controller(mode="staff_confirmed", at="17:45")
+    c = make_controller(mode="staff_confirmed", at="18:15")
     c.status.link_state = lambda: SimpleNamespace(connected=False, central_online=None, last_error="refused")
     c.status.reader_error = lambda: reader
     d = Display(c, surface_for(size))

@@ -191,7 +191,7 @@ def test_the_red_panel_makes_room_for_every_other_warning(
 ) -> None:
     """Closing time, offline, unsent and waiting handovers as well: three rows of pills at
     800x480, and the panel stops above them instead of hiding under them."""
-    c = make_controller(mode="staff_confirmed", at="17:45")
+    c = make_controller(mode="staff_confirmed", at="18:15")
     c.status.reader_error = lambda: BROKEN
     c.status.link_state = lambda: SimpleNamespace(connected=False, central_online=None, last_error=None)
     display = Display(c, surface_for((800, 480)))

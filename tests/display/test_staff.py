@@ -149,7 +149,7 @@ def test_evacuation_lists_present_children(controller: Controller, display: Disp
 def test_closing_time_lists_children_still_in_and_checks_nobody_out(
     app: DeviceApp, make_controller: MakeController, clock: FakeClock
 ) -> None:
-    c = make_controller(at="17:45")
+    c = make_controller(at="18:15")
     c.on_tap(KARIN)
     c.handle(it.Done())
     clock.advance(3600)
