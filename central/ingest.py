@@ -12,7 +12,7 @@ import logging
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pydantic import ValidationError
@@ -20,13 +20,34 @@ from sqlalchemy import select, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from central.db.schema import Child, ChildGuardian, DeadLetter, Device, EventRow, Presence, StaffDepartment
+from central.db.schema import (
+    Child,
+    ChildGuardian,
+    DeadLetter,
+    Department,
+    Device,
+    EventRow,
+    Presence,
+    StaffDepartment,
+    Unit,
+)
 from central.store import CentralStore
 from protocol.codec import ProtocolError, decode_event, split_events
 from protocol.messages import AckResult, AckStatus, ActorKind, Event, EventType
 from protocol.topics import Topics
 
 logger = logging.getLogger(__name__)
+
+#: How far after central's receive time a device may say an event happened before its
+#: clock is not believed (the same margin as a staff correction's MAX_AHEAD).
+FUTURE_TOLERANCE = timedelta(minutes=5)
+
+#: A dead letter whose reason starts with this is a note on an event that *was* stored
+#: (and acked ``stored``), not a rejection: ``flag:<kind>: <detail>``, payload = the event
+#: as the device sent it.  No column for it in ``events`` (schema change not allowed here).
+FLAG_PREFIX = "flag:"
+IMPLAUSIBLE_TIME = "implausible_time"
+UNCONFIRMED_HANDOVER = "unconfirmed_handover"
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +64,10 @@ class IngestOutcome:
     duplicates: int = 0
     rejected: int = 0
     dead_letters: int = 0
+    implausible_time: int = 0
+    """Stored events whose device time was later than central's receive time (clamped)."""
+    unconfirmed_handover: int = 0
+    """Stored guardian handovers from a ``staff_confirmed`` unit that no staff member confirmed."""
 
 
 @dataclass
@@ -52,6 +77,8 @@ class _Candidate:
     topic: str
     event_id: str = ""
     """``str(event.event_id)``, made once: a UUID's str() is not free at 20,000 events a batch."""
+    unconfirmed: bool = False
+    """A guardian's self-service handover on a device of a ``staff_confirmed`` unit."""
 
     def __post_init__(self) -> None:
         self.event_id = str(self.event.event_id)
@@ -160,6 +187,17 @@ class Ingestor:
             for c in candidates
             if c.event.confirmed_by is not None
         }
+        # Unit settings as central.planning.units reads them (a department without a unit is
+        # self_service); queried here so the ingest process does not import the planning layer.
+        staff_confirmed = set(
+            s.scalars(
+                select(Department.id)
+                .join(Unit, Unit.id == Department.unit_id)
+                .where(
+                    Department.id.in_(set(dept_of_device.values())), Unit.handover_mode == "staff_confirmed"
+                )
+            )
+        )
         ok_guardians: set[tuple[str, str]] = set()
         if guardian_pairs:
             ok_guardians = set(
@@ -222,12 +260,18 @@ class Ingestor:
                     _dump(c.raw),
                 )
             else:
+                c.unconfirmed = (
+                    dept in staff_confirmed
+                    and ev.actor.kind == ActorKind.GUARDIAN
+                    and ev.confirmed_by is None
+                )
                 valid.append(c)
         return valid
 
     def _store(self, s: Session, valid: list[_Candidate], out: IngestOutcome, now: datetime) -> None:
         if not valid:
             return
+        at = _plausible_times(valid, now)
         rows: dict[str, dict[str, Any]] = {}
         for c in valid:
             ev = c.event
@@ -242,8 +286,8 @@ class Ingestor:
                     "actor_kind": ev.actor.kind.value,
                     "actor_id": ev.actor.id,
                     "method": ev.method.value,
-                    "occurred_at": ev.occurred_at,
-                    "clock_synced": ev.clock_synced,
+                    "occurred_at": at.get(c.event_id, ev.occurred_at),
+                    "clock_synced": ev.clock_synced and c.event_id not in at,
                     "received_at": now,
                     "confirmed_by": ev.confirmed_by,
                 },
@@ -262,6 +306,7 @@ class Ingestor:
             )
         out.stored += len(inserted)
         out.duplicates += len(acked) - len(inserted)
+        self._flag(s, valid, inserted, at, out, now)
         # Presence follows each child's latest event by occurred_at, so late events merge in.
         latest: dict[str, dict[str, Any]] = {}
         for eid in inserted:
@@ -298,6 +343,61 @@ class Ingestor:
             depts = s.execute(select(Child.department_id).where(Child.id.in_(list(latest)))).scalars()
             out.changed_departments.update(depts)
 
+    def _flag(
+        self,
+        s: Session,
+        valid: list[_Candidate],
+        inserted: set[str],
+        at: dict[str, datetime],
+        out: IngestOutcome,
+        now: datetime,
+    ) -> None:
+        """Keep a note (a ``flag:`` dead letter with the event as sent) for each newly stored
+        event that staff or the technician must look at; a resend adds none."""
+        notes: list[DeadLetter] = []
+        noted: set[tuple[str, str]] = set()
+        for c in valid:
+            ev, eid = c.event, c.event_id
+            if eid not in inserted:
+                continue
+            found: list[tuple[str, str]] = []
+            if eid in at:
+                found.append(
+                    (
+                        IMPLAUSIBLE_TIME,
+                        f"device {ev.device_id!r} said {ev.occurred_at.isoformat()}, later than central "
+                        f"received it ({now.isoformat()}); stored at {at[eid].isoformat()}, "
+                        "clock_synced false",
+                    )
+                )
+                out.implausible_time += 1
+            if c.unconfirmed:
+                found.append(
+                    (
+                        UNCONFIRMED_HANDOVER,
+                        f"guardian {ev.actor.id!r} {ev.type.value} of child {ev.child_id!r} on device "
+                        f"{ev.device_id!r}, whose unit is staff_confirmed, without confirmed_by",
+                    )
+                )
+                out.unconfirmed_handover += 1
+            for kind, detail in found:
+                if (eid, kind) in noted:
+                    continue
+                noted.add((eid, kind))
+                notes.append(
+                    DeadLetter(
+                        received_at=now,
+                        topic=c.topic[:255],
+                        device_id=ev.device_id,
+                        event_id=eid,
+                        reason=f"{FLAG_PREFIX}{kind}: {detail}",
+                        payload=_dump(c.raw),
+                    )
+                )
+                logger.warning("stored event %s with a flag: %s: %s", eid, kind, detail)
+        if notes:
+            s.add_all(notes)
+
     def _insert_new(self, s: Session, rows: list[dict[str, Any]]) -> set[str]:
         """INSERT .. ON CONFLICT DO NOTHING RETURNING: the ids that were new (race-free)."""
         dialect = s.get_bind().dialect.name
@@ -313,6 +413,31 @@ class Ingestor:
         conn = s.connection()
         inserted: set[str] = set(conn.execute(stmt, rows).scalars())
         return inserted
+
+
+def _plausible_times(valid: list[_Candidate], now: datetime) -> dict[str, datetime]:
+    """Event id -> the time to store, for events a device says happened later than
+    ``now`` (central's receive time) by more than FUTURE_TOLERANCE: its clock jumped.
+
+    The real moment cannot be later than the receipt.  Each device's implausible events in
+    the batch keep their spacing and order, with the latest put at ``now`` (a constant skew
+    is assumed), so a check-in and check-out drained together still pair up.  Stored like
+    that an event cannot pin presence in the future, and lands on the day it happened.
+    """
+    limit = now + FUTURE_TOLERANCE
+    latest: dict[str, datetime] = {}
+    for c in valid:
+        ev = c.event
+        if ev.occurred_at > limit and (ev.device_id not in latest or ev.occurred_at > latest[ev.device_id]):
+            latest[ev.device_id] = ev.occurred_at
+    if not latest:
+        return {}
+    out: dict[str, datetime] = {}
+    for c in valid:
+        ev = c.event
+        if ev.occurred_at > limit:
+            out[c.event_id] = now - (latest[ev.device_id] - ev.occurred_at)
+    return out
 
 
 def _fast_single(payload: bytes) -> Event | None:

@@ -51,6 +51,8 @@ class ProcessedBatch:
     duplicates: int = 0
     rejected: int = 0
     dead_letters: int = 0
+    implausible_time: int = 0
+    unconfirmed_handover: int = 0
 
 
 def finish(outcome: IngestOutcome) -> ProcessedBatch:
@@ -61,6 +63,8 @@ def finish(outcome: IngestOutcome) -> ProcessedBatch:
         duplicates=outcome.duplicates,
         rejected=outcome.rejected,
         dead_letters=outcome.dead_letters,
+        implausible_time=outcome.implausible_time,
+        unconfirmed_handover=outcome.unconfirmed_handover,
     )
     for device_id, results in outcome.acks.items():
         out.acks[device_id] = [

@@ -268,6 +268,8 @@ class CentralService:
         self.stats["duplicates"] += outcome.duplicates
         self.stats["rejected"] += outcome.rejected
         self.stats["dead_letters"] += outcome.dead_letters
+        self.stats["implausible_time"] += outcome.implausible_time
+        self.stats["unconfirmed_handover"] += outcome.unconfirmed_handover
         self._dirty |= outcome.changed_departments
         for device_id, payloads in outcome.acks.items():
             for payload in payloads:

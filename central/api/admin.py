@@ -202,8 +202,8 @@ def hours_report(
 def expected_report(
     _p: AdminP,
     s: DB,
-    first: dt.date,
-    last: dt.date,
+    first: sc.DayParam,
+    last: sc.DayParam,
     department_id: Annotated[str | None, Query(max_length=64, pattern=ID_PATTERN)] = None,
     format: Literal["json", "csv"] = "json",
 ) -> Response:

@@ -54,6 +54,18 @@ WallTime = Annotated[
 ]
 """A local wall time out, as ``"HH:MM"`` (JSON Schema's ``time`` format would demand an offset)."""
 LocalDate = Annotated[dt.date, BeforeValidator(_text)]
+MIN_DATE = dt.date(2000, 1, 1)
+MAX_DATE = dt.date(2100, 12, 31)
+DayParam = Annotated[
+    dt.date,
+    Field(
+        ge=MIN_DATE,
+        le=MAX_DATE,
+        description=f"a local date from {MIN_DATE} to {MAX_DATE} (outside: 422)",
+    ),
+]
+"""A local date as a query parameter, within the years the service deals with: the ends of
+Python's range overflow in day-bounds and time-zone arithmetic (a 500 before issue 11)."""
 Weekday = Annotated[StrictInt, Field(ge=0, le=6, description="0 = Monday … 6 = Sunday")]
 ShortText = Annotated[str, StringConstraints(min_length=1, max_length=200)]
 Phone = Annotated[str, StringConstraints(pattern=r"^\+?[0-9 ()-]{5,40}$")]

@@ -22,8 +22,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from central import audit
-from central.db.schema import Child, EventRow, Presence
+from central.db.schema import Child, DeadLetter, EventRow, Presence
 from central.planning import units
+from central.planning.changes import ChangeError
 from central.planning.provider import plans_for_departments
 from central.rules import (
     Deviation,
@@ -38,6 +39,16 @@ from central.rules import (
 
 WEB_DEVICE_ID = "web"
 """The device id of events made through the API (staff corrections); never a real Pi's id."""
+
+MAX_BACKDATE = dt.timedelta(days=7)
+"""How far back a staff correction may go."""
+MAX_AHEAD = dt.timedelta(minutes=5)
+"""How far ahead of central's clock a correction may be (clocks of browsers differ a little)."""
+
+UNCONFIRMED_HANDOVER = "unconfirmed_handover"
+"""A deviation kind of this module (not of :mod:`central.rules`): a guardian's self-service
+handover that ingest stored from a ``staff_confirmed`` unit without a staff confirmation."""
+_FLAG_PREFIX = "flag:"  # central.ingest.FLAG_PREFIX; not imported, ingest must not need planning
 
 
 def events_by_child(
@@ -83,14 +94,54 @@ def department_day(session: Session, department_id: str, day: dt.date) -> Depart
     return DepartmentDay(department_id, day, children, plan, dict(events), presence, closing)
 
 
+@dataclass(frozen=True, slots=True)
+class EventFlag:
+    """A deviation about one stored event that ingest flagged (same fields as
+    :class:`central.rules.Deviation`, with ``kind`` a plain string such as
+    :data:`UNCONFIRMED_HANDOVER`)."""
+
+    kind: str
+    child_id: str
+    detail: str
+    expected: dt.time | None = None
+    since: dt.datetime | None = None
+    event_ids: tuple[str, ...] = ()
+    auto_closed: bool = False
+
+
+def unconfirmed_handovers(session: Session, info: DepartmentDay) -> list[EventFlag]:
+    """The day's events ingest stored with an ``unconfirmed_handover`` flag (one query)."""
+    by_id = {e.event_id: e for evs in info.events.values() for e in evs}
+    if not by_id:
+        return []
+    q = select(DeadLetter.event_id, DeadLetter.reason).where(
+        DeadLetter.event_id.in_(list(by_id)),
+        DeadLetter.reason.startswith(f"{_FLAG_PREFIX}{UNCONFIRMED_HANDOVER}:"),
+    )
+    out = []
+    for event_id, reason in session.execute(q):
+        if event_id is None or event_id not in by_id:
+            continue
+        ev = by_id[event_id]
+        detail = reason.split(":", 2)[-1].strip()
+        out.append(
+            EventFlag(UNCONFIRMED_HANDOVER, ev.child_id, detail, since=ev.occurred_at, event_ids=(event_id,))
+        )
+    return sorted(out, key=lambda f: (f.child_id, f.since or dt.datetime.min.replace(tzinfo=dt.UTC)))
+
+
 def department_deviations(
     session: Session, department_id: str, now: dt.datetime, *, auto_close: bool = False
-) -> tuple[DepartmentDay, list[Deviation]]:
-    """The deviations staff should see at ``now`` (aware) in a department."""
+) -> tuple[DepartmentDay, list[Deviation | EventFlag]]:
+    """The deviations staff should see at ``now`` (aware) in a department: the rules' kinds,
+    then handovers a ``staff_confirmed`` unit's staff never confirmed."""
     info = department_day(session, department_id, local_date(now))
-    found = deviations(
-        info.plan, info.presence, info.events, now, info.closing_time, day=info.day, auto_close=auto_close
+    found: list[Deviation | EventFlag] = list(
+        deviations(
+            info.plan, info.presence, info.events, now, info.closing_time, day=info.day, auto_close=auto_close
+        )
     )
+    found.extend(unconfirmed_handovers(session, info))
     return info, found
 
 
@@ -101,10 +152,16 @@ def record_correction(
     type_: str,
     staff_id: str,
     reason: str,
-    occurred_at: dt.datetime,
+    occurred_at: dt.datetime | None,
     now: dt.datetime,
 ) -> EventRow:
-    """Check a child in or out by hand: an event, the presence cache and an audit entry."""
+    """Check a child in or out by hand: an event, the presence cache and an audit entry.
+
+    ``occurred_at`` (aware; None: ``now``) may be at most :data:`MAX_AHEAD` after ``now`` and
+    :data:`MAX_BACKDATE` before it; otherwise, or if it has no UTC equivalent (year 1 at
+    +14:00), :class:`~central.planning.changes.ChangeError` and nothing is written.
+    """
+    occurred_at = correction_time(occurred_at, now)
     seq = (session.scalar(select(func.max(EventRow.seq)).where(EventRow.device_id == WEB_DEVICE_ID)) or 0) + 1
     row = EventRow(
         event_id=str(uuid.uuid4()),
@@ -141,6 +198,24 @@ def record_correction(
         at=now,
     )
     return row
+
+
+def correction_time(occurred_at: dt.datetime | None, now: dt.datetime) -> dt.datetime:
+    """The UTC instant a correction is stored at, or ChangeError (the rule the API and the web
+    pages share)."""
+    if occurred_at is None:
+        return now.astimezone(dt.UTC)
+    if occurred_at.tzinfo is None or occurred_at.utcoffset() is None:
+        raise ChangeError("occurred_at needs a UTC offset")
+    try:
+        at = occurred_at.astimezone(dt.UTC)
+    except (OverflowError, ValueError):
+        raise ChangeError("occurred_at is out of range") from None
+    if at > now + MAX_AHEAD:
+        raise ChangeError("occurred_at is in the future")
+    if at < now - MAX_BACKDATE:
+        raise ChangeError("a correction can go back at most 7 days")
+    return at
 
 
 def department_of(session: Session, child_id: str) -> str | None:
