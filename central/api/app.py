@@ -17,6 +17,8 @@ from central.notify import LoggingNotifier, Notifier
 from central.planning.changes import ChangeError
 from central.rules import RuleError, ScheduleConflictError
 from central.store import CentralStore, StoreError
+from central.web import mount
+from central.web.config import WebConfig
 
 
 def _rule_error(_r: Request, exc: Exception) -> JSONResponse:
@@ -47,8 +49,13 @@ def create_app(
     notifier: Notifier | None = None,
     on_change: Callable[[str | None], None] | None = None,
     clock: Callable[[], dt.datetime] | None = None,
+    web: WebConfig | None = None,
+    state_secret: str | None = None,
 ) -> FastAPI:
-    """The API over ``store``; ``on_change(department_id)`` is called after every plan change."""
+    """The API over ``store``, and the web pages (:mod:`central.web`) beside it;
+    ``on_change(department_id)`` is called after every plan change.  ``web`` defaults to the
+    environment's settings (``LH_OIDC_*``, ``LH_WEB_*``); the state cookie is signed with a key
+    derived from ``state_secret`` (default: the token authority's secret)."""
     app = FastAPI(
         title="Lämna & Hämta central API",
         version=__version__,
@@ -66,4 +73,8 @@ def create_app(
     app.include_router(guardians.router)
     app.include_router(staff.router)
     app.include_router(admin.router)
+    secret = state_secret or getattr(getattr(authenticator, "config", None), "secret", None)
+    if secret is None:
+        raise ValueError("the web needs a secret for its state cookie (state_secret)")
+    mount(app, ctx, web if web is not None else WebConfig.from_env(), state_secret=secret)
     return app

@@ -1,0 +1,5 @@
+"""Staff' pages (placeholder until the pages land in the next commit)."""
+
+from fastapi import APIRouter
+
+router = APIRouter(include_in_schema=False)
