@@ -69,6 +69,7 @@ def site_files(
         FileSpec(Path("broker/certs/server.key"), server.key_pem, SECRET),
         FileSpec(Path("broker/certs/crl.pem"), pki.make_crl(ca, {}, now=now), PUBLIC),
         FileSpec(Path("broker/acl"), broker.render_acl().encode(), PUBLIC),
+        FileSpec(Path("broker") / broker.GUARD_SOURCE, broker.guard_source().encode(), PUBLIC),
         FileSpec(
             Path("broker/mosquitto.conf"),
             broker.render_mosquitto_conf(
@@ -115,6 +116,10 @@ def init_site(site: Site, cfg: SiteConfig, *, force: bool = False, db: str | Non
     (site.broker / "data").mkdir(parents=True, exist_ok=True)
     written = write_files(site.root, site_files(cfg, tag_key=central_key), replace=force)
     outcome = Outcome(written=written, notes=[f"site {cfg.name} initialised in {site.root}"])
+    try:
+        written.append(broker.build_guard(site.broker))
+    except ProvisionError as exc:
+        outcome.warnings.append(f"{exc}; Mosquitto will not start without {broker.GUARD_LIBRARY}")
     if db is not None:
         if central_key is None:
             _set_central_tag_key(db, bytes.fromhex(_tag_key_hex(site)))
@@ -122,6 +127,12 @@ def init_site(site: Site, cfg: SiteConfig, *, force: bool = False, db: str | Non
         else:
             outcome.notes.append("the site uses central's existing tag key (its imported tags stay valid)")
     return outcome
+
+
+def build_guard(site: Site) -> Outcome:
+    """(Re)build SITE/broker/lh_guard.so from the site's copy of the source, for this machine."""
+    site.load()
+    return Outcome(written=[broker.build_guard(site.broker)], notes=["broker guard built for this machine"])
 
 
 def _central_tag_key(db: str) -> bytes | None:

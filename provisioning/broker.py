@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 import signal
+import subprocess
 from pathlib import Path
 from string import Template
 
@@ -46,6 +48,50 @@ def render_mosquitto_conf(*, broker_dir: str, port: int, user: str) -> str:
 def render_acl() -> str:
     """The project's ACL, unchanged (broker_config/acl)."""
     return _template("acl")
+
+
+GUARD_SOURCE = "lh_guard.c"
+GUARD_LIBRARY = "lh_guard.so"
+
+
+def guard_source() -> str:
+    """The broker plugin's C source (broker_config/lh_guard.c): copied into every site."""
+    return _template(GUARD_SOURCE)
+
+
+def build_guard(broker_folder: Path, compiler: str | None = None) -> Path:
+    """Compile ``broker_folder/lh_guard.c`` into ``lh_guard.so`` next to it, for this machine.
+
+    The config loads it from the broker folder and Mosquitto refuses to start without
+    it, so a broker on another host (another architecture) needs it built there:
+    ``lh-provision build-guard`` or the ``cc`` line in the source's header.
+    """
+    source = broker_folder / GUARD_SOURCE
+    if not source.is_file():
+        raise ProvisionError(
+            f"{source} not found: run lh-provision init-site (or copy broker_config/{GUARD_SOURCE})"
+        )
+    cc = compiler or os.environ.get("CC") or shutil.which("cc") or shutil.which("gcc")
+    if cc is None:
+        raise ProvisionError(
+            "no C compiler here (apt-get install gcc): build the broker guard where the broker runs with "
+            f"cc -shared -fPIC -O2 -o {GUARD_LIBRARY} {GUARD_SOURCE}"
+        )
+    target = broker_folder / GUARD_LIBRARY
+    tmp = broker_folder / f".{GUARD_LIBRARY}.tmp"
+    result = subprocess.run(
+        [cc, "-shared", "-fPIC", "-O2", "-Wall", "-o", str(tmp), str(source)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if result.returncode != 0:
+        tmp.unlink(missing_ok=True)
+        raise ProvisionError(f"building {target} failed: {result.stderr.strip()[-500:]}")
+    os.chmod(tmp, 0o644)
+    os.replace(tmp, target)
+    logger.info("built %s", target)
+    return target
 
 
 def parse_password_file(text: str) -> dict[str, str]:

@@ -114,6 +114,13 @@ def init_site(
         console.print(f"start the broker with: mosquitto -c {cfg.broker_dir}/mosquitto.conf")
 
 
+@app.command("build-guard")
+def build_guard(site: SiteOpt) -> None:
+    """Compile the broker guard (SITE/broker/lh_guard.so) for this machine: run it on the broker host."""
+    s = Site(site.resolve())
+    _report(_run(lambda: actions.build_guard(s)), s)
+
+
 @app.command("add-device")
 def add_device(
     site: SiteOpt,
