@@ -263,7 +263,7 @@ def device_list(db: DbOpt = DEFAULT_DB_URL) -> None:
             d.id, d.department_id, d.last_seen.isoformat() if d.last_seen else "never", d.last_status or ""
         )
     store.close()
-    console.print(table)
+    _print_table(table)
 
 
 @key_app.command("export")
@@ -601,7 +601,7 @@ def staff_list(db: DbOpt = DEFAULT_DB_URL) -> None:
             st.username or "",
             "yes" if st.password_hash else "no",
         )
-    console.print(table)
+    _print_table(table)
 
 
 @staff_app.command("remove")
@@ -854,7 +854,7 @@ def unit_list(db: DbOpt = DEFAULT_DB_URL) -> None:
     table = _table("unit", "name", "kind", "departments", *UNIT_SETTINGS)
     for u, depts in rows:
         table.add_row(u.id, u.name, u.kind, " ".join(depts), *(_shown(getattr(u, k)) for k in UNIT_SETTINGS))
-    console.print(table)
+    _print_table(table)
 
 
 @unit_app.command("show")
@@ -966,6 +966,16 @@ def unit_set(
     finally:
         store.close()
     console.print(escape(f"unit {unit_id}: {setting} {_shown(before)} -> {_shown(parsed)}"))
+
+
+def _print_table(table: Table) -> None:
+    """Print at the table's natural width, wider than the terminal if need be: Rich would
+    otherwise squeeze columns and cut the ids and names people copy from it."""
+    from rich.measure import Measurement
+
+    need = Measurement.get(console, console.options.update_width(10_000), table).maximum
+    # print(width=...) does not widen a table; a console of that width does
+    Console(width=max(console.width, need), soft_wrap=True).print(table)
 
 
 def _table(*headers: str) -> Table:
