@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
@@ -17,8 +18,9 @@ from central.notify import LoggingNotifier, Notifier
 from central.planning.changes import ChangeError
 from central.rules import RuleError, ScheduleConflictError
 from central.store import CentralStore, StoreError
-from central.web import mount
-from central.web.config import WebConfig
+
+if TYPE_CHECKING:
+    from central.web.config import WebConfig
 
 
 def _rule_error(_r: Request, exc: Exception) -> JSONResponse:
@@ -73,6 +75,9 @@ def create_app(
     app.include_router(guardians.router)
     app.include_router(staff.router)
     app.include_router(admin.router)
+    from central.web import mount  # the web builds on the API's context: import it late
+    from central.web.config import WebConfig
+
     secret = state_secret or getattr(getattr(authenticator, "config", None), "secret", None)
     if secret is None:
         raise ValueError("the web needs a secret for its state cookie (state_secret)")

@@ -11,14 +11,15 @@ import logging
 
 from fastapi import APIRouter
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from central import access
 from central.api import schemas as sc
-from central.api.deps import DB, Ctx, GuardianChild, GuardianP
+from central.api.deps import DB, ApiContext, Ctx, GuardianChild, GuardianP
 from central.auth import Principal
 from central.db.schema import AbsenceRow, AgreementRow, Child, ChildGuardian, Guardian, LeaveRow, ScheduleRow
 from central.notify import AgreementNotice, Recipient
-from central.planning import changes, convert
+from central.planning import changes, convert, family
 from central.planning.presence import department_of
 from central.planning.provider import plans_for_departments, roster_entry
 from central.rules import Person
@@ -41,6 +42,29 @@ def my_children(p: GuardianP, s: DB) -> list[Child]:
         .order_by(Child.first_name, Child.id)
     )
     return list(s.scalars(q))
+
+
+@router.get("/overview", response_model=list[sc.ChildOverviewOut])
+def my_overview(p: GuardianP, ctx: Ctx, s: DB) -> list[sc.ChildOverviewOut]:
+    """Each of the caller's children: unit, today's presence, and the plan for today and 6 more days
+    (what the web's Översikt shows, from the same function)."""
+    kids = family.children_of(s, p.guardian_id or "")
+    return [
+        sc.ChildOverviewOut(
+            child_id=o.child_id,
+            first_name=o.first_name,
+            last_name=o.last_name,
+            department_id=o.department_id,
+            department_name=o.department_name,
+            unit_name=o.unit_name,
+            unit_kind=o.unit_kind,
+            status=o.status,
+            checked_in_at=o.checked_in_at,
+            checked_out_at=o.checked_out_at,
+            days=[sc.DayPlanOut(date=e.date, **roster_entry(e).model_dump()) for e in o.days],
+        )
+        for o in family.overview(s, [c.id for c in kids], ctx.today())
+    ]
 
 
 @router.get("/children/{child_id}/plan", response_model=sc.PlanEntryOut)
@@ -153,11 +177,12 @@ def create_agreement(
     )
     s.commit()
     ctx.changed(department_of(s, child_id))
-    _notify_others(ctx, s, row, p.guardian_id or "")
+    notify_others(ctx, s, row, p.guardian_id or "")
     return row
 
 
-def _notify_others(ctx: Ctx, s: DB, row: AgreementRow, author_id: str) -> None:
+def notify_others(ctx: ApiContext, s: Session, row: AgreementRow, author_id: str) -> None:
+    """Tell the child's other guardians about a new agreement (the API and the web both call this)."""
     others = s.execute(
         select(Guardian.id, Guardian.email)
         .join(ChildGuardian, ChildGuardian.guardian_id == Guardian.id)

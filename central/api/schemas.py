@@ -348,3 +348,24 @@ class AuditOut(Out):
     entity: str
     entity_id: str
     reason: str | None
+
+
+# -- the guardian's overview (the web's Översikt) -----------------------------------------
+
+
+class DayPlanOut(PlanEntryOut):
+    date: dt.date
+
+
+class ChildOverviewOut(BaseModel):
+    child_id: str
+    first_name: str
+    last_name: str
+    department_id: str
+    department_name: str
+    unit_name: str | None
+    unit_kind: str
+    status: Literal["present", "absent", "gone"]
+    checked_in_at: dt.datetime | None
+    checked_out_at: dt.datetime | None
+    days: list[DayPlanOut]

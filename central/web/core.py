@@ -25,6 +25,7 @@ from central import access
 from central.api.deps import ApiContext
 from central.auth import Principal
 from central.db.schema import Guardian, Staff, WebSession
+from central.rules.timeutil import STOCKHOLM
 from central.web import sessions
 from central.web.config import WebConfig
 from central.web.i18n import DEFAULT, LANGUAGES, N_, Words
@@ -72,10 +73,45 @@ class Web:
         return dt.timedelta(hours=self.config.absolute_hours)
 
 
+_NOTE_KINDS = {
+    "schedule": N_("Schedule"),
+    "early_pickup": N_("Picked up earlier"),
+    "pickup_by": N_("Picked up by"),
+    "walk_home_alone": N_("Walks home alone"),
+    "late_dropoff": N_("Dropped off later"),
+    "note": N_("Message"),
+    "leave": N_("Leave"),
+}
+WEEKDAY_NAMES = (
+    N_("Monday"),
+    N_("Tuesday"),
+    N_("Wednesday"),
+    N_("Thursday"),
+    N_("Friday"),
+    N_("Saturday"),
+    N_("Sunday"),
+)
+
+
+def _note(note: Any, words: Words) -> str:
+    """A plan note in the viewer's words: "Picked up by: Mormor Eva 15:00 (agreement by Anna S.)"."""
+    parts = [words(_NOTE_KINDS.get(note.kind, note.kind))]
+    if note.person is not None:
+        parts.append(note.person.display)
+    if note.time is not None:
+        parts.append(note.time.strftime("%H:%M"))
+    if note.text:
+        parts.append(note.text)
+    return ": ".join([parts[0], " ".join(parts[1:])]) if len(parts) > 1 else parts[0]
+
+
 def make_env() -> Environment:
     path = str(resources.files("central.web").joinpath("templates"))
     env = Environment(loader=FileSystemLoader(path), autoescape=select_autoescape(["html"]))
     env.filters["hhmm"] = lambda t: t.strftime("%H:%M") if t else ""
+    env.filters["localtime"] = lambda t: t.astimezone(STOCKHOLM).strftime("%H:%M") if t else ""
+    env.filters["weekday"] = lambda d, words: words(WEEKDAY_NAMES[d.weekday()])
+    env.filters["note"] = _note
     return env
 
 
