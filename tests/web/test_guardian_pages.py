@@ -19,10 +19,10 @@ from tests.api.conftest import Api, api, snapshot  # noqa: F401  (fixtures)
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
 
-def sign_in(api: Api, *, guardian: str | None = None, staff: str | None = None, lang: str = "sv") -> None:
-    with api.store.session() as s, s.begin():
-        token = sessions.create(s, sessions.Identity(guardian, staff), lang=lang, now=api.now)
-    api.client.cookies.set(sessions.COOKIE, token)
+def sign_in(ca: Api, *, guardian: str | None = None, staff: str | None = None, lang: str = "sv") -> None:
+    with ca.store.session() as s, s.begin():
+        token = sessions.create(s, sessions.Identity(guardian, staff), lang=lang, now=ca.now)
+    ca.client.cookies.set(sessions.COOKIE, token)
 
 
 def csrf(html: str) -> str:
@@ -32,7 +32,7 @@ def csrf(html: str) -> str:
 
 
 @pytest.fixture
-def web(api: Api) -> Api:
+def web(api: Api) -> Api:  # noqa: F811 - the fixture imported above
     api.client.base_url = "https://testserver"  # type: ignore[assignment]
     return api
 
