@@ -28,7 +28,8 @@ def test_import_all_or_nothing(api: Api) -> None:
     assert r.json()["errors"] == ["line 2: guardian_email 'not-an-email' is not an e-mail address"]
     assert snapshot(api.store) == before
     r = api.client.post("/admin/import", json={"csv": "\r0"}, headers=h)  # found by schemathesis
-    assert r.status_code == 422 and r.json()["detail"].startswith("unreadable CSV")
+    assert r.status_code == 422
+    assert r.json()["errors"][0].startswith("line 1: the header has no comma or semicolon")
     assert snapshot(api.store) == before
     good = HEADER + "stjarnan,Stjärnan,c-ny,Ny,Barn,g-ny,Ny Förälder,,,\n"
     r = api.client.post("/admin/import", json={"csv": good}, headers=h)
