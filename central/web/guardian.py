@@ -145,12 +145,13 @@ def _schedule_field(loc: tuple[Any, ...]) -> str:
 
 
 @router.get("/schema")
-def schedules(request: Request, s: DB, child: str = "", weeks: int = 1, edit: str = "") -> Response:
+def schedules(request: Request, s: DB, child: str = "", weeks: str = "1", edit: str = "") -> Response:
     v = core.viewer(request, s)
     p = _principal(v)
     children = _children(s, p)
+    weeks_n = int(weeks) if weeks.isdigit() else 1
     return _schedule_page(
-        v, s, children, child or (children[0].id if children else ""), max(1, min(weeks, 4)), edit
+        v, s, children, child or (children[0].id if children else ""), max(1, min(weeks_n, 4)), edit
     )
 
 
