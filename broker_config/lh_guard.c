@@ -19,6 +19,12 @@
  *     `max_payload` bytes is refused the same way.  SUBSCRIBE filters have a
  *     bucket of their own (`subscribe_rate`, `subscribe_burst`), so a device
  *     that floods publishes can still resubscribe after a reconnect.
+ *  4. A refused PUBLISH still costs the broker its reading and decryption.  A user
+ *     refused `kick_after` times in a row (a hallway device never is: it has at most
+ *     `window` messages in flight and resends only after a timeout) has all its
+ *     connections closed, with their wills, and for `penalty_s` any PUBLISH from it
+ *     closes them again at once: a flooder pays a TLS handshake per message.
+ *     Closing happens on the broker's next tick, never inside the check.
  *
  * Everything else is deferred to the ACL file (which has already granted it:
  * Mosquitto asks plugins only after its own checks pass).  Options, from
@@ -31,6 +37,8 @@
  *     max_payload     bytes                              default 65536
  *     subscribe_rate  filters per second                 default 2
  *     subscribe_burst bucket size                        default 300
+ *     kick_after      refusals in a row before the user's connections are closed  default 200
+ *     penalty_s       seconds after that in which any PUBLISH closes them again    default 30
  *
  * Build (only a C compiler is needed: the few declarations of Mosquitto's plugin
  * API used here are copied below from 2.0.11's mosquitto_broker.h/mosquitto_plugin.h,
@@ -57,6 +65,7 @@
 #define MOSQ_ACL_WRITE 0x02
 #define MOSQ_ACL_SUBSCRIBE 0x04
 #define MOSQ_EVT_ACL_CHECK 2
+#define MOSQ_EVT_TICK 9
 #define MOSQ_LOG_NOTICE (1 << 1)
 #define MOSQ_LOG_WARNING (1 << 2)
 
@@ -88,6 +97,7 @@ int mosquitto_callback_register(mosquitto_plugin_id_t *identifier, int event,
 int mosquitto_callback_unregister(mosquitto_plugin_id_t *identifier, int event,
 		MOSQ_FUNC_generic_callback cb_func, const void *event_data);
 const char *mosquitto_client_username(const struct mosquitto *client);
+int mosquitto_kick_client_by_username(const char *username, bool with_will);
 void mosquitto_log_printf(int level, const char *fmt, ...);
 /* ---------------------------------------------------------------------------- */
 
@@ -104,6 +114,9 @@ struct bucket {
 	char *user;          /* NULL: free slot */
 	struct tokens publish;
 	struct tokens subscribe;
+	uint64_t refused_in_a_row;
+	double penalty_until;  /* monotonic seconds */
+	bool kick;             /* close its connections at the next tick */
 };
 
 struct limit {
@@ -118,6 +131,9 @@ static char *wildcard_users[MAX_USERS_LIST];
 static struct limit publish_limit = {"messages", 5.0, 100.0};
 static struct limit subscribe_limit = {"subscriptions", 2.0, 300.0};
 static uint32_t max_payload = 65536;
+static uint64_t kick_after = 200;
+static double penalty_s = 30.0;
+static bool kicks_pending;
 static struct bucket *table;
 static size_t table_size;  /* a power of two */
 static size_t table_used;
@@ -209,6 +225,9 @@ static struct bucket *bucket_of(const char *user)
 		double t = now_s();
 		b->publish = (struct tokens){publish_limit.burst, t, 0, 0.0};
 		b->subscribe = (struct tokens){subscribe_limit.burst, t, 0, 0.0};
+		b->refused_in_a_row = 0;
+		b->penalty_until = 0.0;
+		b->kick = false;
 		table_used++;
 	}
 	return b;
@@ -224,11 +243,26 @@ static int take_token(const char *user, bool subscribe)
 	k->tokens += (t - k->updated) * l->rate;
 	if(k->tokens > l->burst) k->tokens = l->burst;
 	k->updated = t;
+	if(!subscribe && t < b->penalty_until){
+		b->kick = true;
+		kicks_pending = true;
+		return MOSQ_ERR_ACL_DENIED;
+	}
 	if(k->tokens >= 1.0){
 		k->tokens -= 1.0;
+		if(!subscribe) b->refused_in_a_row = 0;
 		return MOSQ_ERR_PLUGIN_DEFER;
 	}
 	k->refused++;
+	if(!subscribe && ++b->refused_in_a_row >= kick_after){
+		b->refused_in_a_row = 0;
+		b->penalty_until = t + penalty_s;
+		b->kick = true;
+		kicks_pending = true;
+		mosquitto_log_printf(MOSQ_LOG_WARNING,
+				"lh_guard: %s refused %llu messages in a row: closing its connections; "
+				"for %.0f s any message closes them again", user, (unsigned long long)kick_after, penalty_s);
+	}
 	if(t - k->logged >= 10.0){
 		mosquitto_log_printf(MOSQ_LOG_WARNING, "lh_guard: %s is over its rate of %.1f %s/s: %llu refused",
 				user, l->rate, l->what, (unsigned long long)k->refused);
@@ -275,6 +309,22 @@ static int on_acl_check(int event, void *event_data, void *userdata)
 	return MOSQ_ERR_PLUGIN_DEFER;
 }
 
+static int on_tick(int event, void *event_data, void *userdata)
+{
+	(void)event;
+	(void)event_data;
+	(void)userdata;
+	if(!kicks_pending) return MOSQ_ERR_SUCCESS;
+	kicks_pending = false;
+	for(size_t i = 0; i < table_size; i++){
+		if(table[i].user && table[i].kick){
+			table[i].kick = false;
+			mosquitto_kick_client_by_username(table[i].user, true);
+		}
+	}
+	return MOSQ_ERR_SUCCESS;
+}
+
 int mosquitto_plugin_version(int supported_version_count, const int *supported_versions)
 {
 	for(int i = 0; i < supported_version_count; i++){
@@ -299,10 +349,12 @@ int mosquitto_plugin_init(mosquitto_plugin_id_t *identifier, void **userdata,
 		else if(!strcmp(k, "subscribe_rate")) subscribe_limit.rate = atof(v);
 		else if(!strcmp(k, "subscribe_burst")) subscribe_limit.burst = atof(v);
 		else if(!strcmp(k, "max_payload")) max_payload = (uint32_t)strtoul(v, NULL, 10);
+		else if(!strcmp(k, "kick_after")) kick_after = strtoull(v, NULL, 10);
+		else if(!strcmp(k, "penalty_s")) penalty_s = atof(v);
 	}
 	if(rc) return rc;
 	if(!(publish_limit.rate > 0.0) || !(publish_limit.burst >= 1.0) || !(subscribe_limit.rate > 0.0)
-			|| !(subscribe_limit.burst >= 1.0) || max_payload == 0){
+			|| !(subscribe_limit.burst >= 1.0) || max_payload == 0 || kick_after == 0 || !(penalty_s >= 0.0)){
 		mosquitto_log_printf(MOSQ_LOG_WARNING, "lh_guard: rates, bursts and max_payload must be positive");
 		return MOSQ_ERR_INVAL;
 	}
@@ -310,7 +362,9 @@ int mosquitto_plugin_init(mosquitto_plugin_id_t *identifier, void **userdata,
 			"lh_guard: devices limited to %.1f messages/s (burst %.0f), %u-byte payloads, "
 			"%.1f subscriptions/s (burst %.0f)", publish_limit.rate, publish_limit.burst, max_payload,
 			subscribe_limit.rate, subscribe_limit.burst);
-	return mosquitto_callback_register(plugin_id, MOSQ_EVT_ACL_CHECK, on_acl_check, NULL, NULL);
+	rc = mosquitto_callback_register(plugin_id, MOSQ_EVT_ACL_CHECK, on_acl_check, NULL, NULL);
+	if(!rc) rc = mosquitto_callback_register(plugin_id, MOSQ_EVT_TICK, on_tick, NULL, NULL);
+	return rc;
 }
 
 int mosquitto_plugin_cleanup(void *userdata, struct mosquitto_opt *options, int option_count)
@@ -319,6 +373,7 @@ int mosquitto_plugin_cleanup(void *userdata, struct mosquitto_opt *options, int 
 	(void)options;
 	(void)option_count;
 	mosquitto_callback_unregister(plugin_id, MOSQ_EVT_ACL_CHECK, on_acl_check, NULL);
+	mosquitto_callback_unregister(plugin_id, MOSQ_EVT_TICK, on_tick, NULL);
 	for(size_t i = 0; i < table_size; i++) free(table[i].user);
 	free(table);
 	table = NULL;

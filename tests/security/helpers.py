@@ -70,22 +70,35 @@ def event(device_id: str, seq: int, child: str = "c-alva", actor: str = "g-anna"
     }
 
 
+class TapRefused(Exception):
+    """The broker answered the tap's PUBLISH with a failure (the guard's rate bound)."""
+
+
 class TapClient:
     """A hallway device reduced to its MQTT side: publish one event, time central's ack."""
 
-    def __init__(self, site: Site, port: int, device_id: str) -> None:
+    def __init__(
+        self, site: Site, port: int, device_id: str, child: str = "c-alva", actor: str = "g-anna"
+    ) -> None:
         self.device_id = device_id
+        self.child, self.actor = child, actor
         self.acked: dict[str, float] = {}
         self.cond = threading.Condition()
         self.probe: Probe = as_user(site, port, site.device(device_id), device_id)
         assert self.probe.connack is not None and not self.probe.connack.is_failure, self.probe.connack
         self.probe.client.on_message = self._on_message
+        self.probe.client.on_publish = self._on_publish
         _, mid = self.probe.client.subscribe(T.acks(device_id), qos=1)
         deadline = time.monotonic() + 5
         while mid not in self.probe.subacks:
             assert time.monotonic() < deadline, "no SUBACK"
             time.sleep(0.01)
         self.seq = 0
+
+    def _on_publish(self, _c: Any, _u: Any, mid: int, rc: Any, _p: Any) -> None:
+        with self.cond:
+            self.probe.pubacks[mid] = rc
+            self.cond.notify_all()
 
     def _on_message(self, _c: Any, _u: Any, msg: Any) -> None:
         now = time.perf_counter()
@@ -99,15 +112,27 @@ class TapClient:
             self.cond.notify_all()
 
     def tap(self, timeout: float = 10.0) -> float:
-        """Publish one event; seconds until central's ack for it arrived (raises if none in ``timeout``)."""
+        """Publish one event; seconds until central's ack for it arrived.
+
+        Raises TapRefused if the broker refused the PUBLISH, TimeoutError if no ack
+        came within ``timeout``."""
         self.seq += 1
-        ev = event(self.device_id, self.seq)
+        ev = event(self.device_id, self.seq, self.child, self.actor)
         t0 = time.perf_counter()
-        self.probe.client.publish(T.events(self.device_id), json.dumps(ev).encode(), qos=1)
+        info = self.probe.client.publish(T.events(self.device_id), json.dumps(ev).encode(), qos=1)
+
+        def done() -> bool:
+            puback = self.probe.pubacks.get(info.mid)
+            return ev["event_id"] in self.acked or (puback is not None and puback.is_failure)
+
         with self.cond:
-            if not self.cond.wait_for(lambda: ev["event_id"] in self.acked, timeout):
-                raise TimeoutError(f"no ack for event {self.seq} of {self.device_id} in {timeout} s")
-            return self.acked[ev["event_id"]] - t0
+            self.cond.wait_for(done, timeout)
+        puback = self.probe.pubacks.pop(info.mid, None)
+        if puback is not None and puback.is_failure:
+            raise TapRefused(f"the broker refused event {self.seq} of {self.device_id}: {puback}")
+        if ev["event_id"] not in self.acked:
+            raise TimeoutError(f"no ack for event {self.seq} of {self.device_id} in {timeout} s")
+        return self.acked[ev["event_id"]] - t0
 
     def status(self, marker: str) -> bytes:
         payload = json.dumps(
