@@ -15,6 +15,7 @@ smoke check and prints the overview's status.
 from __future__ import annotations
 
 import argparse
+import io
 import logging
 import os
 import secrets as pysecrets
@@ -25,7 +26,7 @@ import sys
 import time
 import warnings
 from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack, contextmanager, redirect_stderr
 from http.cookies import SimpleCookie
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
@@ -83,8 +84,9 @@ def free_port() -> int:
 def identity_provider() -> Iterator[str]:
     """oidc-provider-mock in a thread; yields its issuer (http://localhost:PORT) with the demo
     guardian's and staff member's claims set."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # its Authlib warns of deprecations
+    # Its Authlib warns of its own deprecations (and forces them on): not the demo's business.
+    with warnings.catch_warnings(), redirect_stderr(io.StringIO()):
+        warnings.simplefilter("ignore")
         from oidc_provider_mock import run_server_in_thread
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per request
     warnings.filterwarnings("ignore", category=DeprecationWarning, module="authlib")
