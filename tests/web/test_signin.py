@@ -5,6 +5,7 @@ refused.  Redirects are followed by hand, so each hop of the flow is checked."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -12,7 +13,18 @@ import httpx
 import pytest
 
 from central.web.i18n import Words
-from tests.web.conftest import GUARDIAN_PNR, STAFF_PASSWORD, STAFF_USERNAME, Agent, CentralWeb, new_agent
+from tests.web.conftest import (
+    GUARDIAN_PNR,
+    STAFF_PASSWORD,
+    STAFF_USERNAME,
+    Agent,
+    CentralWeb,
+    MockProvider,
+    new_agent,
+    seed_web,
+    start_central_web,
+    web_env,
+)
 from tests.web.idp import FAULTS
 
 SESSION = "lh_session"
@@ -230,3 +242,25 @@ def test_a_callback_with_a_forged_state_is_refused(agent: Agent, faulty_web: Cen
     r = agent.get(faulty_web.url + "/auth/guardian?code=abc&state=forged")
     assert r.status_code == 400
     assert SESSION not in agent.cookies(faulty_web.url)
+
+
+def test_sign_in_and_out_on_each_database(
+    db_url: str, tmp_path: Path, oidc_mock: MockProvider, agent: Agent
+) -> None:
+    """Sessions and identity lookups on SQLite and PostgreSQL alike (the others run on SQLite)."""
+    seed_web(db_url, tmp_path)
+    web = start_central_web(db_url, tmp_path / "central", web_env(oidc_mock.issuer, oidc_mock.issuer))
+    try:
+        r = oidc_sign_in(agent, web, "guardian", "maria")
+        assert r.status_code == 303 and r.headers["location"] == "/role"
+        r = page(agent, web, "/role")
+        assert (
+            agent.post(web.url + "/role", data={"role": "guardian", "csrf": csrf_of(r.text)}).status_code
+            == 303
+        )
+        assert page(agent, web, "/").headers["location"] == "/g"
+        assert page(agent, web, "/g").status_code == 200
+        r = agent.post(web.url + "/logout", data={"csrf": csrf_of(page(agent, web, "/g").text)})
+        assert r.status_code == 303 and SESSION not in agent.cookies(web.url)
+    finally:
+        web.stop()
