@@ -112,6 +112,8 @@ class CentralService:
         self._queue: queue.Queue[_Incoming] = queue.Queue()
         self._generation = 0
         self._connected = threading.Event()
+        self._subscribed = threading.Event()
+        self._subscribe_mid: int | None = None
         self._stopping = threading.Event()
         self._worker: threading.Thread | None = None
         self._roster_hash: dict[str, str] = {}
@@ -136,6 +138,7 @@ class CentralService:
         c.on_connect = self._on_connect
         c.on_disconnect = self._on_disconnect
         c.on_message = self._on_message
+        c.on_subscribe = self._on_subscribe
         self.client = c
 
     # -- lifecycle --------------------------------------------------------------------
@@ -154,7 +157,8 @@ class CentralService:
         self._worker.start()
 
     def wait_connected(self, timeout: float = 10.0) -> bool:
-        return self._connected.wait(timeout)
+        """Connected, subscribed and announced online (or False after ``timeout``)."""
+        return self._subscribed.wait(timeout)
 
     def stop(self, timeout: float = 5.0) -> None:
         """Finish the batch in hand, say offline, disconnect."""
@@ -185,19 +189,37 @@ class CentralService:
             logger.error("broker refused central: %s", rc)
             return
         self._generation += 1
-        client.subscribe(
+        self._subscribed.clear()
+        # Subscribe on every connect: Mosquitto 2.0 does not restore a shared subscription
+        # from its persistence file, so after a broker restart our session has none.  The
+        # online status waits for the SUBACK (_on_subscribe): a device drains when it sees
+        # it, and events it sent before the subscription existed reached nobody.
+        _rc, mid = client.subscribe(
             [
                 (self.topics.shared(self.topics.all_events), 1),
                 (self.topics.shared(self.topics.all_statuses), 1),
             ]
         )
-        client.publish(self.topics.central_status, self._status("online"), qos=1, retain=True)
+        self._subscribe_mid = mid
         self._connected.set()
         self._wanted_full_publish.set()
         logger.info("central connected to %s:%s", self._broker.host, self._broker.port)
 
+    def _on_subscribe(self, client: mqtt.Client, _u: Any, mid: int, rcs: list[Any], _p: Any = None) -> None:
+        if mid != self._subscribe_mid:
+            return
+        failed = [rc for rc in rcs if rc.is_failure]
+        if failed:
+            logger.error("the broker refused central's subscriptions: %s; not announcing online", failed)
+            return
+        # Each announcement carries a new ``at``: devices drain again on every one, also when
+        # the retained value they last saw was already "online" (a broker restart).
+        client.publish(self.topics.central_status, self._status("online"), qos=1, retain=True)
+        self._subscribed.set()
+
     def _on_disconnect(self, _c: mqtt.Client, _u: Any, _f: Any, rc: Any, _p: Any = None) -> None:
         self._connected.clear()
+        self._subscribed.clear()
         if not self._stopping.is_set():
             logger.warning("central disconnected: %s", rc)
 

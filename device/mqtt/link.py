@@ -103,6 +103,7 @@ class DeviceLink:
         self._stopping = threading.Event()
         self._sender: threading.Thread | None = None
         self._last_status: tuple[Any, ...] | None = None
+        self._central_announced: datetime | None = None  # ``at`` of central's last online status
 
         c = mqtt.Client(
             mqtt.CallbackAPIVersion.VERSION2,
@@ -221,11 +222,19 @@ class DeviceLink:
         status = decode_central_status(payload)
         was = self.state.central_online
         self.state.central_online = status.state == "online"
-        if self.state.central_online and was is not True:
-            # Sparkplug's host-state pattern: re-announce and drain from the start.
-            logger.info("central is online; draining the outbox")
-            self._publish_status(force=True)
-            self._restart_round()
+        if self.state.central_online:
+            # A new announcement (a new ``at``) drains too, even if the last one we saw also
+            # said online: after a broker restart the retained "online" is stale, events we
+            # sent before central subscribed again reached nobody, and central announces
+            # only once it is subscribed.  The same retained message again (our own
+            # reconnect) is no news: on_connect already restarted the round.
+            announced = status.at
+            if was is not True or announced != self._central_announced:
+                # Sparkplug's host-state pattern: re-announce and drain from the start.
+                logger.info("central is online; draining the outbox")
+                self._publish_status(force=True)
+                self._restart_round()
+            self._central_announced = announced
         self._changed()
 
     # -- sending ----------------------------------------------------------------------
