@@ -46,7 +46,7 @@
  *
  *     cc -shared -fPIC -O2 -Wall -o lh_guard.so lh_guard.c
  *
- * `lh-provision init-site` and `lh-provision build-guard` do this.
+ * `lh-provision init-site` and `lh-provision update-broker` do this.
  */
 
 #include <stdarg.h>

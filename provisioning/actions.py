@@ -129,10 +129,38 @@ def init_site(site: Site, cfg: SiteConfig, *, force: bool = False, db: str | Non
     return outcome
 
 
-def build_guard(site: Site) -> Outcome:
-    """(Re)build SITE/broker/lh_guard.so from the site's copy of the source, for this machine."""
-    site.load()
-    return Outcome(written=[broker.build_guard(site.broker)], notes=["broker guard built for this machine"])
+def update_broker(site: Site, *, build: bool = True) -> Outcome:
+    """Bring SITE/broker up to this release: mosquitto.conf and acl re-rendered from the
+    templates, the guard's source copied, and (``build``) lh_guard.so compiled here.
+
+    Sites made before the guard existed get it this way.  Plugins are loaded at start:
+    the broker needs a restart, not a reload, to pick it up."""
+    cfg = site.load()
+    specs = [
+        FileSpec(Path("broker/acl"), broker.render_acl().encode(), PUBLIC),
+        FileSpec(Path("broker") / broker.GUARD_SOURCE, broker.guard_source().encode(), PUBLIC),
+        FileSpec(
+            Path("broker/mosquitto.conf"),
+            broker.render_mosquitto_conf(
+                broker_dir=cfg.broker_dir, port=cfg.broker_port, user=cfg.broker_user
+            ).encode(),
+            PUBLIC,
+        ),
+    ]
+    written = write_files(site.root, specs, replace=True)
+    outcome = Outcome(changed=bool(written) or build, written=written)
+    if build:
+        written.append(broker.build_guard(site.broker))
+        outcome.notes.append(f"broker guard built for this machine: {site.broker / broker.GUARD_LIBRARY}")
+    if cfg.broker_dir != str(site.broker):
+        outcome.notes.append(
+            f"copy {site.broker}/mosquitto.conf, acl and {broker.GUARD_SOURCE} to {cfg.broker_dir} "
+            "on the broker host, build it there (lh-provision update-broker, or the cc line at the top of "
+            f"{broker.GUARD_SOURCE}) and restart mosquitto: plugins are not reloaded by SIGHUP"
+        )
+    else:
+        outcome.notes.append("restart the broker (plugins are not reloaded by SIGHUP)")
+    return outcome
 
 
 def _central_tag_key(db: str) -> bytes | None:

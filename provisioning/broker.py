@@ -64,7 +64,7 @@ def build_guard(broker_folder: Path, compiler: str | None = None) -> Path:
 
     The config loads it from the broker folder and Mosquitto refuses to start without
     it, so a broker on another host (another architecture) needs it built there:
-    ``lh-provision build-guard`` or the ``cc`` line in the source's header.
+    ``lh-provision update-broker`` or the ``cc`` line in the source's header.
     """
     source = broker_folder / GUARD_SOURCE
     if not source.is_file():

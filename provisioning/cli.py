@@ -114,11 +114,16 @@ def init_site(
         console.print(f"start the broker with: mosquitto -c {cfg.broker_dir}/mosquitto.conf")
 
 
-@app.command("build-guard")
-def build_guard(site: SiteOpt) -> None:
-    """Compile the broker guard (SITE/broker/lh_guard.so) for this machine: run it on the broker host."""
+@app.command("update-broker")
+def update_broker(
+    site: SiteOpt,
+    build: Annotated[
+        bool, typer.Option("--build/--no-build", help="compile lh_guard.so here (the broker runs here)")
+    ] = True,
+) -> None:
+    """Re-render SITE/broker's config and ACL from this release and build the guard plugin."""
     s = Site(site.resolve())
-    _report(_run(lambda: actions.build_guard(s)), s)
+    _report(_run(lambda: actions.update_broker(s, build=build)), s)
 
 
 @app.command("add-device")

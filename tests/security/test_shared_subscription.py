@@ -151,3 +151,25 @@ def test_without_the_guard_a_device_does_take_centrals_share(tmp_path: Path) -> 
         for p in (central, thief, a):
             p.close()
         broker.stop()
+
+
+def test_update_broker_gives_a_site_made_before_the_guard_its_guard(tmp_path: Path) -> None:
+    from tests.provisioning.helpers import lh, make_site
+
+    site = make_site(tmp_path / "site")
+    lh("add-device", "--site", str(site.root), "dev-b", "--department", "solen")
+    conf = site.broker / "mosquitto.conf"
+    conf.write_text(re.sub(r"^plugin.*$", "", conf.read_text(), flags=re.M))  # as sites were
+    for name in ("lh_guard.c", "lh_guard.so"):
+        (site.broker / name).unlink()
+    out = lh("update-broker", "--site", str(site.root)).output
+    assert "restart the broker" in out
+    assert (site.broker / "lh_guard.so").is_file()
+    broker = SiteBroker(site)
+    broker.start()
+    thief = as_user(site, broker.port, site.device("dev-b"), "dev-b")
+    try:
+        assert thief.subscribe(T.shared(T.all_events))[0].value == NOT_AUTHORIZED
+    finally:
+        thief.close()
+        broker.stop()
