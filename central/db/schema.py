@@ -119,6 +119,9 @@ class Tag(Base):
     owner_kind: Mapped[str] = mapped_column(String(10))
     owner_id: Mapped[str] = mapped_column(ID)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    blocked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    """When an administrator blocked it (a lost tag); None while it works.  A blocked tag leaves
+    its owner's roster digests and goes into the roster's ``blocked_tags`` (central/tags.py)."""
 
     __table_args__ = (Index("ix_tags_owner", "owner_kind", "owner_id"),)
 
