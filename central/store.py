@@ -150,11 +150,19 @@ class CentralStore:
             return dict(s.execute(select(Device.id, Device.department_id)).all())
 
     def record_device_status(self, device_id: str, payload: str) -> None:
+        """Keep a device's status as central.fleet.merge_status decides (last known counts
+        kept through an offline will; a late will of an earlier boot and repeats ignored)."""
+        from central.fleet import merge_status
+
         with self.session() as s, s.begin():
+            previous = s.scalar(select(Device.last_status).where(Device.id == device_id))
+            kept = merge_status(previous, payload)
+            if kept is None:
+                return
             s.execute(
                 update(Device)
                 .where(Device.id == device_id)
-                .values(last_seen=datetime.now(UTC), last_status=payload)
+                .values(last_seen=datetime.now(UTC), last_status=kept)
             )
 
     # -- rosters ----------------------------------------------------------------------
@@ -214,7 +222,10 @@ class CentralStore:
             tags: dict[tuple[str, str], list[str]] = defaultdict(list)
             owners = [("guardian", g) for g in guardian_ids] + [("staff", st.id) for st in staff]
             owner_ids = {o[1] for o in owners}
-            for t in s.scalars(select(Tag).where(Tag.owner_id.in_(owner_ids)).order_by(Tag.digest)):
+            # A blocked (lost) tag maps to nobody: it goes into blocked_tags instead (central/tags.py).
+            for t in s.scalars(
+                select(Tag).where(Tag.owner_id.in_(owner_ids), Tag.blocked_at.is_(None)).order_by(Tag.digest)
+            ):
                 tags[(t.owner_kind, t.owner_id)].append(t.digest)
             presence = {
                 p.child_id: p for p in s.scalars(select(Presence).where(Presence.child_id.in_(child_ids)))

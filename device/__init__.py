@@ -1,3 +1,3 @@
 """The hallway device: reader, feedback, touchscreen, durable outbox and MQTT link."""
 
-__version__ = "0.2.0"
+__version__ = "0.3.0"

@@ -42,6 +42,8 @@ class TagKind(StrEnum):
     GUARDIAN = "guardian"
     STAFF = "staff"
     UNKNOWN = "unknown"
+    BLOCKED = "blocked"
+    """A tag central has blocked (lost): refused, and it names nobody."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +70,7 @@ class _Index:
     by_digest: dict[str, tuple[TagKind, str, str]] = field(default_factory=dict)
     children: dict[str, RosterChild] = field(default_factory=dict)
     staff_ids: frozenset[str] = frozenset()
+    blocked: frozenset[str] = frozenset()
 
     @classmethod
     def of(cls, r: Roster | None) -> _Index:
@@ -80,7 +83,13 @@ class _Index:
         for st in r.staff:
             for d in st.tag_digests:
                 by_digest[d] = (TagKind.STAFF, st.id, st.display_name)
-        return cls(r, by_digest, {c.id: c for c in r.children}, frozenset(st.id for st in r.staff))
+        # A blocked tag is in no one's tag_digests at a central that blocks; dropped here too, so
+        # it can never name a family even if a roster said both.
+        blocked = frozenset(r.blocked_tags or ())
+        for d in blocked:
+            by_digest.pop(d, None)
+        staff_ids = frozenset(st.id for st in r.staff)
+        return cls(r, by_digest, {c.id: c for c in r.children}, staff_ids, blocked)
 
 
 class Terminal:
@@ -139,6 +148,9 @@ class Terminal:
         """Who owns this tag here; unknown tags carry the digest for a technician to enrol."""
         digest = tag_digest(self.tag_key, uid)
         index = self._index  # one roster for the whole answer
+        if digest in index.blocked:
+            logger.info("blocked tag (digest %s…)", digest[:8])
+            return Identification(TagKind.BLOCKED, digest)
         hit = index.by_digest.get(digest)
         if hit is None:
             logger.info("unknown tag (digest %s…)", digest[:8])

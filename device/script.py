@@ -35,6 +35,9 @@ class HeadlessTapper:
         if ident.kind == TagKind.UNKNOWN:
             print(f"tap: unknown tag, digest {ident.digest}", file=self.out, flush=True)
             return
+        if ident.kind == TagKind.BLOCKED:
+            print(f"tap: blocked tag, digest {ident.digest}", file=self.out, flush=True)
+            return
         if ident.kind == TagKind.STAFF:
             print(f"tap: staff {ident.person_id}", file=self.out, flush=True)
             return

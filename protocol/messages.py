@@ -185,7 +185,7 @@ class Roster(_Message):
     #: Optional fields added receivers-first (docs/protocol.md): the device release that first
     #: accepts each.  Central leaves a field out (None) unless every device of the department
     #: reports such a release, and :func:`protocol.codec.encode` omits it then.
-    RECEIVERS_FIRST: ClassVar[dict[str, str]] = {"unit": "0.2.0", "notices": "0.2.0"}
+    RECEIVERS_FIRST: ClassVar[dict[str, str]] = {"unit": "0.2.0", "notices": "0.2.0", "blocked_tags": "0.3.0"}
 
     schema_: Literal["lh.roster/1"] = Field(ROSTER_SCHEMA, alias="schema")
     version: int = Field(ge=1, description="grows with every change of this department's roster")
@@ -201,6 +201,11 @@ class Roster(_Message):
     )
     notices: list[RosterNotice] | None = Field(
         None, max_length=20, description="today's hallway notices; absent: none"
+    )
+    blocked_tags: list[TagDigest] | None = Field(
+        None,
+        description="digests of the department's blocked (lost) tags, refused at a tap; "
+        "they are in no guardian's or staff member's tag_digests. Absent: none",
     )
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)

@@ -7,8 +7,8 @@ its reasons as notes whose ``source`` says where they come from ("schedule 2026-
 initial, never an identity number.
 
 :meth:`PlanProvider.complete_roster` adds the unit's settings (handover mode, closing time) and
-the hallway notices active on the roster's date, for the devices that understand them
-(receivers-first, docs/protocol.md).
+the hallway notices active on the roster's date and the department's blocked tags, for the devices
+that understand them (receivers-first, docs/protocol.md).
 """
 
 from __future__ import annotations
@@ -18,10 +18,10 @@ import json
 import logging
 from collections.abc import Collection
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
-from central.db.schema import Device, NoticeRow
+from central.db.schema import Device, NoticeRow, Tag
 from central.planning import loader, units
 from central.rules import PlanEntry, plan_for_department
 from central.rules import PlanNote as RulesNote
@@ -105,8 +105,10 @@ class PlanProvider:
         with self.store.session() as s:
             unit = unit_settings(s, dept)
             notices = active_notices(s, dept, day)
+            blocked = blocked_tags(s, [g.id for g in roster.guardians], [st.id for st in roster.staff])
             versions = device_versions(s, device_ids)
-        return for_receivers(roster.model_copy(update={"unit": unit, "notices": notices}), versions)
+        update = {"unit": unit, "notices": notices, "blocked_tags": blocked}
+        return for_receivers(roster.model_copy(update=update), versions)
 
 
 def unit_settings(session: Session, department_id: str) -> RosterUnit:
@@ -129,6 +131,20 @@ def active_notices(session: Session, department_id: str, day: dt.date) -> list[R
         for n in rows
         if n.text.strip()
     ]
+
+
+def blocked_tags(session: Session, guardian_ids: Collection[str], staff_ids: Collection[str]) -> list[str]:
+    """The blocked (lost) tags of a roster's guardians and staff, sorted: the roster's
+    ``blocked_tags`` (issue 10, :mod:`central.tags`)."""
+    owners = []
+    if guardian_ids:
+        owners.append(and_(Tag.owner_kind == "guardian", Tag.owner_id.in_(list(guardian_ids))))
+    if staff_ids:
+        owners.append(and_(Tag.owner_kind == "staff", Tag.owner_id.in_(list(staff_ids))))
+    if not owners:
+        return []
+    q = select(Tag.digest).where(Tag.blocked_at.is_not(None), or_(*owners)).order_by(Tag.digest)
+    return list(session.scalars(q))
 
 
 def device_versions(session: Session, device_ids: Collection[str]) -> list[str | None]:

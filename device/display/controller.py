@@ -88,6 +88,12 @@ class Controller:
             logger.exception("could not identify a tag")
             self._fail()
             return
+        if ident.kind == TagKind.BLOCKED:  # a lost tag: no name, nothing recorded
+            self.visit = None
+            self._leave_staff()
+            self._message(ScreenId.BLOCKED)
+            self.feedback.unknown()
+            return
         if ident.kind == TagKind.UNKNOWN:
             self.last_unknown = ident.digest
             self._leave_staff()
@@ -154,7 +160,7 @@ class Controller:
             if settled or now - v.last_touch > cfg.guardian_timeout_s:
                 logger.info("guardian %s: screen timed out", v.guardian_id)
                 self._idle()
-        elif self.screen in (ScreenId.UNKNOWN, ScreenId.ERROR):
+        elif self.screen in (ScreenId.UNKNOWN, ScreenId.BLOCKED, ScreenId.ERROR):
             if now > self._message_until:
                 self._idle()
         elif self.screen == ScreenId.PIN:

@@ -10,6 +10,7 @@ class ScreenId(StrEnum):
     IDLE = "idle"
     GUARDIAN = "guardian"
     UNKNOWN = "unknown"
+    BLOCKED = "blocked"
     ERROR = "error"
     PIN = "pin"
     STAFF = "staff"

@@ -12,6 +12,7 @@ from device.display import intents as it
 from device.display.controller import Controller
 from device.display.intents import ScreenId
 from device.display.ui import Display
+from protocol.tags import tag_digest
 from tests.display.conftest import ANNA, KARIN, LEILA, STAFF_TAG, MakeController
 
 SIZES = [(800, 480), (1024, 600), (1280, 800)]
@@ -25,6 +26,7 @@ def _states(c: Controller) -> list[tuple[str, Callable[[], None]]]:
         ("guardian_four", lambda: (c.handle(it.Done()), c.on_tap(LEILA))),
         ("guardian_four_page_2", lambda: c.handle(it.Page(1))),
         ("unknown", lambda: c.on_tap("DEADBEEF")),
+        ("blocked", lambda: (_block(c, "0BADC0DE"), c.on_tap("0BADC0DE"))),
         (
             "pin",
             lambda: (
@@ -42,6 +44,17 @@ def _states(c: Controller) -> list[tuple[str, Callable[[], None]]]:
         ("technician", lambda: c.handle(it.Show(ScreenId.TECHNICIAN))),
         ("idle_offline", lambda: c.handle(it.Lock())),
     ]
+
+
+def _block(c: Controller, uid: str) -> None:
+    """A roster from central with ``uid``'s tag blocked (issue 10)."""
+    t = c.terminal
+    assert t.roster is not None
+    r = t.roster.model_copy(
+        update={"version": t.roster.version + 1, "blocked_tags": [tag_digest(t.tag_key, uid)]}
+    )
+    assert t.store.save_roster(r)
+    t.apply_roster(r)
 
 
 READER_BROKEN = "no MFRC522 answers on SPI 0.0 (VersionReg 0x00): check wiring, 3.3 V and the reset pin"

@@ -11,7 +11,7 @@ from device.display.screens.base import Screen
 from device.display.screens.guardian import GuardianScreen
 from device.display.screens.idle import IdleScreen
 from device.display.screens.lists import ClosingScreen, EvacuationScreen
-from device.display.screens.message import ErrorScreen, UnknownScreen
+from device.display.screens.message import BlockedScreen, ErrorScreen, UnknownScreen
 from device.display.screens.pending import PendingScreen
 from device.display.screens.pin import PinScreen
 from device.display.screens.staff import StaffScreen
@@ -21,6 +21,7 @@ SCREENS: dict[ScreenId, Screen] = {
     ScreenId.IDLE: IdleScreen(),
     ScreenId.GUARDIAN: GuardianScreen(),
     ScreenId.UNKNOWN: UnknownScreen(),
+    ScreenId.BLOCKED: BlockedScreen(),
     ScreenId.ERROR: ErrorScreen(),
     ScreenId.PIN: PinScreen(),
     ScreenId.STAFF: StaffScreen(),

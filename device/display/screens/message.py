@@ -1,4 +1,4 @@
-"""Full-screen messages: an unknown tag, or something that failed."""
+"""Full-screen messages: an unknown or blocked tag, or something that failed."""
 
 from __future__ import annotations
 
@@ -47,6 +47,13 @@ class MessageScreen(Screen):
 class UnknownScreen(MessageScreen):
     title = N_("Unknown tag")
     lines = (N_("This tag is not registered here."), N_("Please ask the staff."))
+
+
+class BlockedScreen(MessageScreen):
+    """A tag central has blocked (lost): says so, names nobody."""
+
+    title = N_("This tag is blocked")
+    lines = (N_("Please tell the staff."),)
 
 
 class ErrorScreen(MessageScreen):
