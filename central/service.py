@@ -197,7 +197,10 @@ class CentralService:
         _rc, mid = client.subscribe(
             [
                 (self.topics.shared(self.topics.all_events), 1),
-                (self.topics.shared(self.topics.all_statuses), 1),
+                # Statuses not shared: a shared subscription gets no retained messages, and
+                # central must learn of devices that went offline while it was away
+                # (central.fleet ignores a repeat; every instance may record the same one).
+                (self.topics.all_statuses, 1),
             ]
         )
         self._subscribe_mid = mid
@@ -362,6 +365,7 @@ class CentralService:
                 self.client.publish(self.topics.roster(device_id), payload, qos=1, retain=True)
             self._roster_hash[dept] = digest
             published += 1
+            self.stats["roster_publishes"] += 1
         return published
 
     def _status(self, state: Literal["online", "offline"]) -> bytes:
