@@ -255,15 +255,35 @@ def device_remove(device_id: str, db: DbOpt = DEFAULT_DB_URL) -> None:
 
 @device_app.command("list")
 def device_list(db: DbOpt = DEFAULT_DB_URL) -> None:
-    """Devices with their department and last status."""
+    """Devices with their department and retained status (times in Europe/Stockholm)."""
+    from central.fleet import fleet
+    from central.store import TZ
+
     store = _store(db)
-    table = _table("device", "department", "last seen", "status")
-    for d in store.devices():
+    try:
+        devices = fleet(store)
+    finally:
+        store.close()
+    table = _table("device", "department", "status", "outbox", "rejected", "version", "roster")
+
+    def count(n: int | None) -> str:
+        return "—" if n is None else str(n)
+
+    for d in devices:
+        state = d.state_text(TZ)
+        style = {"online": "green", "offline": "red"}.get(d.state, "yellow")
         table.add_row(
-            d.id, d.department_id, d.last_seen.isoformat() if d.last_seen else "never", d.last_status or ""
+            escape(d.id),
+            escape(d.department_id),
+            f"[{style}]{escape(state)}[/{style}]",
+            count(d.outbox_depth),
+            count(d.rejected_count),
+            escape(d.version or "—"),
+            d.roster_text(),
         )
-    store.close()
     _print_table(table)
+    if any(d.state == "offline" for d in devices):
+        console.print("offline devices show the counts they last reported")
 
 
 @key_app.command("export")
@@ -317,6 +337,13 @@ def serve(
         int | None, typer.Option("--api-port", help="also serve the HTTP API in this process (LH_API_SECRET)")
     ] = None,
     api_host: Annotated[str, typer.Option("--api-host")] = "127.0.0.1",
+    metrics_port: Annotated[
+        int | None,
+        typer.Option("--metrics-port", help="serve Prometheus metrics on this port (off if unset)"),
+    ] = None,
+    metrics_host: Annotated[
+        str, typer.Option("--metrics-host", help="the metrics server's own bind address")
+    ] = "127.0.0.1",
 ) -> None:
     """Subscribe to all devices' events, store them once, ack them, publish rosters."""
     from central import __version__
@@ -348,6 +375,16 @@ def serve(
     done = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: done.set())
     signal.signal(signal.SIGINT, lambda *_: done.set())
+    metrics = None
+    if metrics_port is not None:
+        from central.metrics import CentralCollector, MetricsServer
+
+        collector = CentralCollector(store, service.stats, connected=service._subscribed.is_set)
+        metrics = MetricsServer(collector, metrics_host, metrics_port)
+        try:
+            metrics.start()
+        except OSError as exc:
+            raise _fail(f"cannot serve metrics on {metrics_host}:{metrics_port}: {exc}") from None
     service.start()
     api_server = None
     if api_port is not None:
@@ -358,6 +395,8 @@ def serve(
     done.wait()
     if api_server is not None:
         api_server.should_exit = True
+    if metrics is not None:
+        metrics.stop()
     service.stop()
     store.close()
 

@@ -150,11 +150,19 @@ class CentralStore:
             return dict(s.execute(select(Device.id, Device.department_id)).all())
 
     def record_device_status(self, device_id: str, payload: str) -> None:
+        """Keep a device's status as central.fleet.merge_status decides (last known counts
+        kept through an offline will; a late will of an earlier boot and repeats ignored)."""
+        from central.fleet import merge_status
+
         with self.session() as s, s.begin():
+            previous = s.scalar(select(Device.last_status).where(Device.id == device_id))
+            kept = merge_status(previous, payload)
+            if kept is None:
+                return
             s.execute(
                 update(Device)
                 .where(Device.id == device_id)
-                .values(last_seen=datetime.now(UTC), last_status=payload)
+                .values(last_seen=datetime.now(UTC), last_status=kept)
             )
 
     # -- rosters ----------------------------------------------------------------------

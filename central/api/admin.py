@@ -70,9 +70,26 @@ def import_csv(body: sc.ImportIn, p: AdminP, ctx: Ctx, s: DB) -> Any:
 
 @router.get("/devices", response_model=list[sc.DeviceOut])
 def list_devices(_p: AdminP, ctx: Ctx) -> list[sc.DeviceOut]:
+    """Devices with their retained status: online or offline since when, counts, roster lag."""
+    from central.fleet import fleet
+    from central.store import TZ
+
     return [
-        sc.DeviceOut(id=d.id, department_id=d.department_id, last_seen=d.last_seen)
-        for d in ctx.store.devices()
+        sc.DeviceOut(
+            id=d.id,
+            department_id=d.department_id,
+            last_seen=d.last_seen,
+            state=d.state,
+            state_text=d.state_text(TZ),
+            offline_since=d.since,
+            version=d.version,
+            outbox_depth=d.outbox_depth,
+            rejected_count=d.rejected_count,
+            roster_version=d.roster_version,
+            current_roster_version=d.current_roster_version,
+            roster_lag=d.roster_lag,
+        )
+        for d in fleet(ctx.store)
     ]
 
 

@@ -320,9 +320,25 @@ class DeviceIn(In):
 
 
 class DeviceOut(BaseModel):
+    """A device and its retained status as central last heard it (central.fleet)."""
+
     id: str
     department_id: str
-    last_seen: dt.datetime | None
+    last_seen: dt.datetime | None = Field(description="when central last heard a new status from it")
+    state: Literal["online", "offline", "unknown"] = Field(
+        "unknown", description="unknown: no status heard yet (or an unreadable one)"
+    )
+    state_text: str = Field(
+        "never seen",
+        description="'online', 'offline since 2026-11-29 07:12' (Europe/Stockholm), 'never seen'",
+    )
+    offline_since: dt.datetime | None = Field(None, description="when central heard its offline status")
+    version: str | None = Field(None, description="the device's release")
+    outbox_depth: int | None = Field(None, description="events not yet acked (last known if offline)")
+    rejected_count: int | None = Field(None, description="events central rejected (last known if offline)")
+    roster_version: int | None = Field(None, description="the roster version the device has")
+    current_roster_version: int | None = Field(None, description="the department's newest roster version")
+    roster_lag: int | None = Field(None, description="versions behind the department's newest roster")
 
 
 class ImportIn(In):
