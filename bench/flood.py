@@ -35,8 +35,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import paho.mqtt.client as mqtt
 from _common import ROOT, seed
 
-TAPS = 150
-PHASE_S = 20.0
+TAPS = 120
+PHASE_S = 12.0
 TAPPERS = [f"tap-{i}" for i in range(4)]
 TAP_TIMEOUT_S = 5.0
 PAUSE_S = 0.02
@@ -76,11 +76,15 @@ def flooder(port: int, folder: str, ca: str, stop: Any, results: Any) -> None:
 
     payloads = _flood_payloads(200)
     password = (Path(folder) / "password").read_text().strip()
-    counts = {"offered": 0, "accepted": 0, "refused": 0, "connects": 0}
+    counts = {"offered": 0, "accepted": 0, "refused": 0, "connects": 0, "connects_refused": 0}
     clients = []
 
     def on_publish(_c: Any, _u: Any, _mid: int, rc: Any, _p: Any) -> None:
         counts["refused" if rc.is_failure else "accepted"] += 1
+
+    def on_connect(_c: Any, _u: Any, _f: Any, rc: Any, _p: Any) -> None:
+        key = "connects_refused" if rc.is_failure else "connects"
+        counts[key] += 1
 
     for n in range(FLOOD_CONNECTIONS):
         c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"flood-{n}", protocol=mqtt.MQTTv5)
@@ -95,7 +99,7 @@ def flooder(port: int, folder: str, ca: str, stop: Any, results: Any) -> None:
         c.max_queued_messages_set(2000)
         c.reconnect_delay_set(0.05, 0.05)  # hostile: straight back after every disconnect
         c.on_publish = on_publish
-        c.on_connect = lambda *_: counts.__setitem__("connects", counts["connects"] + 1)
+        c.on_connect = on_connect
         c.connect("127.0.0.1", port)
         c.loop_start()
         clients.append(c)
@@ -270,6 +274,7 @@ def run(tmp: Path, guarded: bool) -> dict[str, float]:
         "flood_msgs_refused_per_s": counts["refused"] / secs,
         "flood_seconds": secs,
         "flood_connects": counts["connects"],
+        "flood_connects_refused": counts["connects_refused"],
         "flood_events_stored_by_central": stored,
     }
 
@@ -282,8 +287,8 @@ def main() -> None:
             r = run(Path(tmp), guarded)
         suffix = "" if guarded else "_unguarded"
         figures.update({k + suffix: v for k, v in r.items()})
-    print(f"# flood: {FLOOD_CONNECTIONS} connections of one device, {FLOOD_BATCH} events per QoS 1 message")
-    print(f"# taps: {len(TAPPERS)} devices in turn, up to {TAPS} per phase or {PHASE_S:.0f} s")
+    _say(f"flood = {FLOOD_CONNECTIONS} connections of one device, {FLOOD_BATCH} events per QoS 1 message")
+    _say(f"taps = {len(TAPPERS)} devices in turn, up to {TAPS} per phase or {PHASE_S:.0f} s")
     for k, v in figures.items():
         print(f"{k}: {v:.1f}" if isinstance(v, float) else f"{k}: {v}")
     print(f"bench_seconds: {time.perf_counter() - t0:.0f}")

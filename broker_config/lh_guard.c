@@ -22,9 +22,11 @@
  *  4. A refused PUBLISH still costs the broker its reading and decryption.  A user
  *     refused `kick_after` times in a row (a hallway device never is: it has at most
  *     `window` messages in flight and resends only after a timeout) has all its
- *     connections closed, with their wills, and for `penalty_s` any PUBLISH from it
- *     closes them again at once: a flooder pays a TLS handshake per message.
- *     Closing happens on the broker's next tick, never inside the check.
+ *     connections closed, with their wills, on the broker's next tick (never inside
+ *     the check, which must not free the client it is checking).  For `penalty_s`
+ *     its CONNECTs are refused (CONNACK 0x87: asked after the password file accepted
+ *     them) and any PUBLISH closes its connections again; each further cut-off
+ *     doubles the penalty, up to an hour.  `lh-provision revoke-device` is the cure.
  *
  * Everything else is deferred to the ACL file (which has already granted it:
  * Mosquitto asks plugins only after its own checks pass).  Options, from
@@ -38,7 +40,7 @@
  *     subscribe_rate  filters per second                 default 2
  *     subscribe_burst bucket size                        default 300
  *     kick_after      refusals in a row before the user's connections are closed  default 200
- *     penalty_s       seconds after that in which any PUBLISH closes them again    default 30
+ *     penalty_s       seconds it may not connect after that (doubling each time)  default 30
  *
  * Build (only a C compiler is needed: the few declarations of Mosquitto's plugin
  * API used here are copied below from 2.0.11's mosquitto_broker.h/mosquitto_plugin.h,
@@ -60,11 +62,13 @@
 #define MOSQ_ERR_SUCCESS 0
 #define MOSQ_ERR_NOMEM 1
 #define MOSQ_ERR_INVAL 3
+#define MOSQ_ERR_AUTH 11
 #define MOSQ_ERR_ACL_DENIED 12
 #define MOSQ_ERR_PLUGIN_DEFER 17
 #define MOSQ_ACL_WRITE 0x02
 #define MOSQ_ACL_SUBSCRIBE 0x04
 #define MOSQ_EVT_ACL_CHECK 2
+#define MOSQ_EVT_BASIC_AUTH 3
 #define MOSQ_EVT_TICK 9
 #define MOSQ_LOG_NOTICE (1 << 1)
 #define MOSQ_LOG_WARNING (1 << 2)
@@ -92,6 +96,14 @@ struct mosquitto_evt_acl_check {
 	void *future2[4];
 };
 
+struct mosquitto_evt_basic_auth {
+	void *future;
+	struct mosquitto *client;
+	char *username;
+	char *password;
+	void *future2[4];
+};
+
 int mosquitto_callback_register(mosquitto_plugin_id_t *identifier, int event,
 		MOSQ_FUNC_generic_callback cb_func, const void *event_data, void *userdata);
 int mosquitto_callback_unregister(mosquitto_plugin_id_t *identifier, int event,
@@ -116,6 +128,7 @@ struct bucket {
 	struct tokens subscribe;
 	uint64_t refused_in_a_row;
 	double penalty_until;  /* monotonic seconds */
+	double penalty;        /* the next penalty's length, seconds */
 	bool kick;             /* close its connections at the next tick */
 };
 
@@ -227,6 +240,7 @@ static struct bucket *bucket_of(const char *user)
 		b->subscribe = (struct tokens){subscribe_limit.burst, t, 0, 0.0};
 		b->refused_in_a_row = 0;
 		b->penalty_until = 0.0;
+		b->penalty = penalty_s;
 		b->kick = false;
 		table_used++;
 	}
@@ -256,12 +270,13 @@ static int take_token(const char *user, bool subscribe)
 	k->refused++;
 	if(!subscribe && ++b->refused_in_a_row >= kick_after){
 		b->refused_in_a_row = 0;
-		b->penalty_until = t + penalty_s;
+		b->penalty_until = t + b->penalty;
 		b->kick = true;
 		kicks_pending = true;
 		mosquitto_log_printf(MOSQ_LOG_WARNING,
 				"lh_guard: %s refused %llu messages in a row: closing its connections; "
-				"for %.0f s any message closes them again", user, (unsigned long long)kick_after, penalty_s);
+				"it may not connect for %.0f s", user, (unsigned long long)kick_after, b->penalty);
+		b->penalty = b->penalty * 2 > 3600.0 ? 3600.0 : b->penalty * 2;
 	}
 	if(t - k->logged >= 10.0){
 		mosquitto_log_printf(MOSQ_LOG_WARNING, "lh_guard: %s is over its rate of %.1f %s/s: %llu refused",
@@ -305,6 +320,20 @@ static int on_acl_check(int event, void *event_data, void *userdata)
 			return MOSQ_ERR_ACL_DENIED;
 		}
 		return take_token(user, false);
+	}
+	return MOSQ_ERR_PLUGIN_DEFER;
+}
+
+static int on_basic_auth(int event, void *event_data, void *userdata)
+{
+	(void)event;
+	(void)userdata;
+	struct mosquitto_evt_basic_auth *ed = event_data;
+	if(!ed->username || !table_size) return MOSQ_ERR_PLUGIN_DEFER;
+	struct bucket *b = slot_for(table, table_size, ed->username);
+	if(b->user && now_s() < b->penalty_until){
+		b->publish.refused++;
+		return MOSQ_ERR_AUTH;
 	}
 	return MOSQ_ERR_PLUGIN_DEFER;
 }
@@ -364,6 +393,7 @@ int mosquitto_plugin_init(mosquitto_plugin_id_t *identifier, void **userdata,
 			subscribe_limit.rate, subscribe_limit.burst);
 	rc = mosquitto_callback_register(plugin_id, MOSQ_EVT_ACL_CHECK, on_acl_check, NULL, NULL);
 	if(!rc) rc = mosquitto_callback_register(plugin_id, MOSQ_EVT_TICK, on_tick, NULL, NULL);
+	if(!rc) rc = mosquitto_callback_register(plugin_id, MOSQ_EVT_BASIC_AUTH, on_basic_auth, NULL, NULL);
 	return rc;
 }
 
@@ -374,6 +404,7 @@ int mosquitto_plugin_cleanup(void *userdata, struct mosquitto_opt *options, int 
 	(void)option_count;
 	mosquitto_callback_unregister(plugin_id, MOSQ_EVT_ACL_CHECK, on_acl_check, NULL);
 	mosquitto_callback_unregister(plugin_id, MOSQ_EVT_TICK, on_tick, NULL);
+	mosquitto_callback_unregister(plugin_id, MOSQ_EVT_BASIC_AUTH, on_basic_auth, NULL);
 	for(size_t i = 0; i < table_size; i++) free(table[i].user);
 	free(table);
 	table = NULL;
