@@ -42,6 +42,8 @@ guardian_app = typer.Typer(help="Guardians: remove a link to a child, or the gua
 app.add_typer(unit_app, name="unit")
 app.add_typer(child_app, name="child")
 app.add_typer(guardian_app, name="guardian")
+tag_app = typer.Typer(help="Tags: block a lost one, unblock it, list them.", no_args_is_help=True)
+app.add_typer(tag_app, name="tag")
 console = Console(soft_wrap=True)  # a path or command wrapped mid-word cannot be copied
 err = Console(stderr=True, soft_wrap=True, highlight=False)
 
@@ -1005,6 +1007,118 @@ def unit_set(
     finally:
         store.close()
     console.print(escape(f"unit {unit_id}: {setting} {_shown(before)} -> {_shown(parsed)}"))
+
+
+# -- tags (issue 10: a lost tag is blocked) ---------------------------------------------------
+
+OwnerOpt = Annotated[str | None, typer.Option("--owner", help="every tag of this guardian")]
+DigestOpt = Annotated[str | None, typer.Option("--digest", help="one tag by its digest (64 hex, tag list)")]
+UidOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--uid", help="one tag by its UID in hex, read off the tag; turned into the digest, never kept"
+    ),
+]
+ReasonOpt = Annotated[
+    str | None, typer.Option("--reason", help="kept in the audit log (no names), e.g. lost")
+]
+
+
+def _tag_digest_of_uid(store: CentralStore, uid: str) -> str:
+    from protocol.tags import tag_digest
+
+    key = store.tag_key()
+    if key is None:
+        raise _fail("the site has no tag key yet, so no tag is enrolled")
+    try:
+        return tag_digest(key, uid)
+    except ValueError as exc:  # says what a UID looks like, without repeating the one given
+        raise _fail(f"--uid: {escape(str(exc))}") from None
+
+
+def _block(
+    blocked: bool, owner: str | None, digest: str | None, uid: str | None, reason: str | None, db: str
+) -> None:
+    from central import tags as tag_rules
+    from central.planning.changes import ChangeError
+
+    if sum(x is not None for x in (owner, digest, uid)) != 1:
+        raise _fail("name the tag(s) with exactly one of --owner, --digest or --uid")
+    if reason is not None and len(reason) > 200:
+        raise _fail("--reason is at most 200 characters")
+    store = _store(db)
+    try:
+        if uid is not None:
+            digest = _tag_digest_of_uid(store, uid)
+        with store.session() as s, s.begin():
+            try:
+                found = tag_rules.find(s, digest=digest, owner=owner)
+            except ChangeError as exc:
+                raise _fail(escape(str(exc))) from None
+            out = tag_rules.set_blocked(s, found, blocked, actor_role="admin", actor_id="cli", reason=reason)
+    finally:
+        store.close()
+    verb = "blocked" if blocked else "unblocked"
+    for t in out.changed:
+        console.print(escape(f"{verb} tag {t.digest} of {t.owner_kind} {t.owner_id}"))
+    for t in out.unchanged:
+        console.print(escape(f"tag {t.digest} of {t.owner_kind} {t.owner_id} was already {verb}"))
+    if out.changed:
+        depts = ", ".join(sorted(out.departments)) or "none"
+        console.print(
+            escape(
+                f"departments {depts}: devices get it with their next roster "
+                "(lh-central serve republishes a changed roster within 15 s)"
+            )
+        )
+
+
+@tag_app.command("block")
+def tag_block(
+    owner: OwnerOpt = None,
+    digest: DigestOpt = None,
+    uid: UidOpt = None,
+    reason: ReasonOpt = None,
+    db: DbOpt = DEFAULT_DB_URL,
+) -> None:
+    """Block a lost tag (or every tag of a guardian): hallway screens refuse it and name no one. Audited."""
+    _block(True, owner, digest, uid, reason, db)
+
+
+@tag_app.command("unblock")
+def tag_unblock(
+    owner: OwnerOpt = None,
+    digest: DigestOpt = None,
+    uid: UidOpt = None,
+    reason: ReasonOpt = None,
+    db: DbOpt = DEFAULT_DB_URL,
+) -> None:
+    """Let a blocked tag (or every tag of a guardian) work again. Audited."""
+    _block(False, owner, digest, uid, reason, db)
+
+
+@tag_app.command("list")
+def tag_list(
+    blocked: Annotated[bool, typer.Option("--blocked", help="only blocked tags")] = False,
+    owner: Annotated[
+        str | None, typer.Option("--owner", help="only this guardian's or staff member's")
+    ] = None,
+    db: DbOpt = DEFAULT_DB_URL,
+) -> None:
+    """Tags by digest and owner, blocked ones first (with since when)."""
+    from central import tags as tag_rules
+
+    store = _store(db)
+    try:
+        with store.session() as s:
+            rows = tag_rules.listing(s, blocked_only=blocked, owner=owner)
+    finally:
+        store.close()
+    table = _table("digest", "owner", "blocked since")
+    for t in rows:
+        since = t.blocked_at.strftime("%Y-%m-%d %H:%M UTC") if t.blocked_at else ""
+        table.add_row(t.digest, f"{t.owner_kind} {t.owner_id}", since)
+    _print_table(table)
 
 
 def _print_table(table: Table) -> None:

@@ -12,9 +12,10 @@ from fastapi.responses import JSONResponse, Response
 from sqlalchemy import select
 
 from central import audit, reports
+from central import tags as tag_rules
 from central.api import schemas as sc
 from central.api.deps import DB, ID_PATTERN, AdminP, Ctx, DepartmentIdPath
-from central.db.schema import AuditRow, Department, Unit
+from central.db.schema import AuditRow, Department, Tag, Unit
 from central.importer import ImportError_, apply, parse
 from central.planning.changes import ChangeError
 from central.rules import ExpectedCountRow, MonthlyHoursRow
@@ -22,6 +23,7 @@ from central.rules import ExpectedCountRow, MonthlyHoursRow
 router = APIRouter(prefix="/admin", tags=["administrators"], responses=sc.ERRORS)
 DeviceIdPath = Annotated[str, Path(pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$")]
 UnitIdPath = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
+DigestPath = Annotated[str, Path(pattern=r"^[0-9a-f]{64}$", description="the tag's digest, 64 lowercase hex")]
 CSV = {"content": {"text/csv": {}}, "description": "CSV with a header row, when format=csv"}
 
 
@@ -177,6 +179,46 @@ def set_department_unit(
     s.commit()
     ctx.changed(department_id)
     return dept
+
+
+# -- tags (issue 10: a lost tag is blocked) -------------------------------------------------
+
+
+@router.get("/tags", response_model=list[sc.TagOut])
+def list_tags(_p: AdminP, s: DB, blocked: bool = False) -> list[Tag]:
+    """Tags by digest and owner; ``blocked=true``: only the blocked ones."""
+    q = select(Tag).order_by(Tag.owner_kind, Tag.owner_id, Tag.digest)
+    return list(s.scalars(q.where(Tag.blocked_at.is_not(None)) if blocked else q))
+
+
+def _set_blocked(digest: str, blocked: bool, body: sc.TagBlockIn | None, p: AdminP, ctx: Ctx, s: DB) -> Tag:
+    (tag,) = tag_rules.find(s, digest=digest)  # 404 if unknown: nothing changed
+    out = tag_rules.set_blocked(
+        s,
+        [tag],
+        blocked,
+        actor_role="admin",
+        actor_id=p.subject,
+        reason=body.reason if body else None,
+        now=ctx.now(),
+    )
+    s.commit()
+    for dept in sorted(out.departments):
+        ctx.changed(dept)
+    return tag
+
+
+@router.post("/tags/{digest}/block", response_model=sc.TagOut)
+def block_tag(digest: DigestPath, p: AdminP, ctx: Ctx, s: DB, body: sc.TagBlockIn | None = None) -> Tag:
+    """Block a lost tag: devices refuse it from their next roster ("Brickan är spärrad"), which
+    names no one.  Audited (``tag.block``); blocking a blocked tag changes nothing."""
+    return _set_blocked(digest, True, body, p, ctx, s)
+
+
+@router.post("/tags/{digest}/unblock", response_model=sc.TagOut)
+def unblock_tag(digest: DigestPath, p: AdminP, ctx: Ctx, s: DB, body: sc.TagBlockIn | None = None) -> Tag:
+    """Let a blocked tag work again (from the devices' next roster).  Audited (``tag.unblock``)."""
+    return _set_blocked(digest, False, body, p, ctx, s)
 
 
 # -- reports -----------------------------------------------------------------------------

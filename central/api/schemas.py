@@ -385,3 +385,21 @@ class ChildOverviewOut(BaseModel):
     checked_in_at: dt.datetime | None
     checked_out_at: dt.datetime | None
     days: list[DayPlanOut]
+
+
+# -- tags (issue 10) -----------------------------------------------------------------------
+
+
+class TagBlockIn(In):
+    """Why a tag is blocked or unblocked (kept in the audit log; write no names)."""
+
+    reason: str | None = Field(None, max_length=200, description="e.g. 'lost', 'found again'")
+
+
+class TagOut(Out):
+    """A tag, known only by its keyed digest (never the UID), its owner and since when it is blocked."""
+
+    digest: str = Field(description="HMAC-SHA256 of the normalised UID with the site key, 64 hex")
+    owner_kind: Literal["guardian", "staff"]
+    owner_id: str
+    blocked_at: dt.datetime | None = Field(description="when it was blocked; null: it works")
