@@ -42,6 +42,10 @@ guardian_app = typer.Typer(help="Guardians: remove a link to a child, or the gua
 app.add_typer(unit_app, name="unit")
 app.add_typer(child_app, name="child")
 app.add_typer(guardian_app, name="guardian")
+export_app = typer.Typer(
+    help="Access requests (registerutdrag): all data about a person, as JSON.", no_args_is_help=True
+)
+app.add_typer(export_app, name="export")
 tag_app = typer.Typer(help="Tags: block a lost one, unblock it, list them.", no_args_is_help=True)
 app.add_typer(tag_app, name="tag")
 console = Console(soft_wrap=True)  # a path or command wrapped mid-word cannot be copied
@@ -1119,6 +1123,36 @@ def tag_list(
         since = t.blocked_at.strftime("%Y-%m-%d %H:%M UTC") if t.blocked_at else ""
         table.add_row(t.digest, f"{t.owner_kind} {t.owner_id}", since)
     _print_table(table)
+
+
+@export_app.command("guardian")
+def export_guardian(
+    guardian_id: Annotated[str, typer.Argument(help="the guardian's id")],
+    out: Annotated[Path | None, typer.Option("--out", help="JSON file, mode 0600 (default stdout)")] = None,
+    db: DbOpt = DEFAULT_DB_URL,
+) -> None:
+    """Everything central holds about one guardian and their children (docs/privacy.md)."""
+    import json
+
+    from central import export
+
+    store = _store(db)
+    try:
+        with store.session() as s:
+            data = export.guardian_export(s, guardian_id)
+    except export.NoSuchGuardian:
+        raise _fail(f"no guardian {escape(guardian_id)!r}") from None
+    finally:
+        store.close()
+    text = json.dumps(data, ensure_ascii=False, indent=2) + "\n"
+    if out is None:
+        typer.echo(text, nl=False)
+        return
+    fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(text)
+    n_children, n_audit = len(data["children"]), len(data["audit_log"])
+    err.print(f"wrote {escape(str(out))}: {n_children} child(ren), {n_audit} audit entries")
 
 
 def _print_table(table: Table) -> None:
