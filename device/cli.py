@@ -16,7 +16,7 @@ from pathlib import Path
 
 from device.config import ConfigError, DeviceConfig, load_config
 from device.demo import DEMO_TAG_KEY, demo_roster, demo_tags
-from protocol.messages import RosterNotice
+from protocol.messages import Roster, RosterNotice
 
 HANDOVER_MODES = ("self_service", "staff_confirmed")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
@@ -87,12 +87,42 @@ def _parser() -> argparse.ArgumentParser:
         metavar="TEXT",
         help="demo only: a hallway notice in the roster, shown today (repeatable)",
     )
+    sim.add_argument(
+        "--blocked",
+        action="append",
+        metavar="UID",
+        help="demo only: the roster blocks this tag, as central does for a lost one (repeatable)",
+    )
     sim.add_argument("--log-level", default="WARNING", type=str.upper, choices=LOG_LEVELS)
     return parser
 
 
 def _logging(level: str) -> None:
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+
+
+def _blocking(roster: Roster, key: bytes, uids: list[str]) -> Roster:
+    """The demo roster as central sends it with these tags blocked: in ``blocked_tags``, in no
+    one's ``tag_digests``."""
+    from protocol.tags import tag_digest
+
+    try:
+        blocked = sorted({tag_digest(key, u) for u in uids})
+    except ValueError as exc:
+        raise UsageError(f"--blocked: {exc}") from None
+
+    def keep(ds: list[str]) -> list[str]:
+        return [d for d in ds if d not in blocked]
+
+    return roster.model_copy(
+        update={
+            "guardians": [
+                g.model_copy(update={"tag_digests": keep(g.tag_digests)}) for g in roster.guardians
+            ],
+            "staff": [st.model_copy(update={"tag_digests": keep(st.tag_digests)}) for st in roster.staff],
+            "blocked_tags": blocked,
+        }
+    )
 
 
 def _simulate(args: argparse.Namespace) -> None:
@@ -106,9 +136,13 @@ def _simulate(args: argparse.Namespace) -> None:
                 RosterNotice(id=f"demo-{i}", text=t, last=seed.date) for i, t in enumerate(args.notice, 1)
             ]
             seed = seed.model_copy(update={"notices": notices})
+        if args.blocked:
+            seed = _blocking(seed, tag_key, args.blocked)
     else:
-        if args.notice:
-            raise UsageError("--notice is for the demo: with --config, notices come in the roster")
+        if args.notice or args.blocked:
+            raise UsageError(
+                "--notice and --blocked are for the demo: with --config, they come in the roster"
+            )
         cfg = _load(args.config)
         tag_key, seed, connect = None, None, True
     if args.broker is not None:

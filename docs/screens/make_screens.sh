@@ -91,6 +91,13 @@ screenshot $OUT/idle-notice.png
 quit
 SCRIPT
 
+# a lost tag blocked at central (lh-central tag block): refused in red, no name, nothing recorded
+run 07:52 --blocked 04A1B2C3 <<SCRIPT
+tap 04A1B2C3
+screenshot $OUT/tag-blocked.png
+quit
+SCRIPT
+
 # the tag reader stops answering (simulate has none: the script says what reader.error would);
 # staff get in with the PIN, the technician screen says since when and why
 run 07:40 <<SCRIPT
