@@ -117,7 +117,8 @@ def guardian_export(session: Session, guardian_id: str, *, now: dt.datetime | No
         absences = list(
             session.scalars(select(AbsenceRow).where(AbsenceRow.child_id == cid).order_by(AbsenceRow.day))
         )
-        row_ids |= {r.id for r in [*schedules, *agreements, *leaves, *absences]}
+        for rows in (schedules, agreements, leaves, absences):
+            row_ids |= {r.id for r in rows}
         presence = session.get(Presence, cid)
         events = session.scalars(
             select(EventRow).where(EventRow.child_id == cid).order_by(EventRow.occurred_at, EventRow.event_id)
