@@ -35,7 +35,7 @@
  *     share_users     space/comma separated users        default "central"
  *     wildcard_users  space/comma separated users        default "central monitor"
  *     publish_rate    tokens per second (decimal)        default 5
- *     publish_burst   bucket size                        default 100
+ *     publish_burst   bucket size                        default 20
  *     max_payload     bytes                              default 65536
  *     subscribe_rate  filters per second                 default 2
  *     subscribe_burst bucket size                        default 300
@@ -141,7 +141,7 @@ struct limit {
 static mosquitto_plugin_id_t *plugin_id;
 static char *share_users[MAX_USERS_LIST];
 static char *wildcard_users[MAX_USERS_LIST];
-static struct limit publish_limit = {"messages", 5.0, 100.0};
+static struct limit publish_limit = {"messages", 5.0, 20.0};
 static struct limit subscribe_limit = {"subscriptions", 2.0, 300.0};
 static uint32_t max_payload = 65536;
 static uint64_t kick_after = 200;
@@ -247,28 +247,48 @@ static struct bucket *bucket_of(const char *user)
 	return b;
 }
 
-static int take_token(const char *user, bool subscribe)
+/* Refill ``k``; true if a token was taken. */
+static bool take(struct tokens *k, const struct limit *l, double t)
 {
-	struct bucket *b = bucket_of(user);
-	if(!b) return MOSQ_ERR_ACL_DENIED;  /* fail closed */
-	struct tokens *k = subscribe ? &b->subscribe : &b->publish;
-	const struct limit *l = subscribe ? &subscribe_limit : &publish_limit;
-	double t = now_s();
 	k->tokens += (t - k->updated) * l->rate;
 	if(k->tokens > l->burst) k->tokens = l->burst;
 	k->updated = t;
-	if(!subscribe && t < b->penalty_until){
+	if(k->tokens < 1.0) return false;
+	k->tokens -= 1.0;
+	return true;
+}
+
+/* A refusal of a device's request: counted, logged at most every 10 s per user and kind. */
+static int refuse(struct bucket *b, struct tokens *k, const char *what, double t)
+{
+	k->refused++;
+	if(t - k->logged >= 10.0){
+		mosquitto_log_printf(MOSQ_LOG_WARNING, "lh_guard: refused %s %llu %s in the last 10 s (%s)",
+				b->user, (unsigned long long)k->refused, k == &b->publish ? "messages" : "subscriptions", what);
+		k->refused = 0;
+		k->logged = t;
+	}
+	return MOSQ_ERR_ACL_DENIED;
+}
+
+static int device_publish(const char *user, uint32_t payloadlen)
+{
+	struct bucket *b = bucket_of(user);
+	if(!b) return MOSQ_ERR_ACL_DENIED;  /* fail closed */
+	double t = now_s();
+	if(t < b->penalty_until){  /* a connection that slipped through: close it again */
 		b->kick = true;
 		kicks_pending = true;
 		return MOSQ_ERR_ACL_DENIED;
 	}
-	if(k->tokens >= 1.0){
-		k->tokens -= 1.0;
-		if(!subscribe) b->refused_in_a_row = 0;
+	const char *why = NULL;
+	if(!take(&b->publish, &publish_limit, t)) why = "over its rate";
+	else if(payloadlen > max_payload) why = "payload over max_payload";
+	if(!why){
+		b->refused_in_a_row = 0;
 		return MOSQ_ERR_PLUGIN_DEFER;
 	}
-	k->refused++;
-	if(!subscribe && ++b->refused_in_a_row >= kick_after){
+	if(++b->refused_in_a_row >= kick_after){
 		b->refused_in_a_row = 0;
 		b->penalty_until = t + b->penalty;
 		b->kick = true;
@@ -278,13 +298,29 @@ static int take_token(const char *user, bool subscribe)
 				"it may not connect for %.0f s", user, (unsigned long long)kick_after, b->penalty);
 		b->penalty = b->penalty * 2 > 3600.0 ? 3600.0 : b->penalty * 2;
 	}
-	if(t - k->logged >= 10.0){
-		mosquitto_log_printf(MOSQ_LOG_WARNING, "lh_guard: %s is over its rate of %.1f %s/s: %llu refused",
-				user, l->rate, l->what, (unsigned long long)k->refused);
-		k->refused = 0;
-		k->logged = t;
+	return refuse(b, &b->publish, why, t);
+}
+
+static int device_subscribe(const char *user, const char *filter)
+{
+	struct bucket *b = bucket_of(user);
+	if(!b) return MOSQ_ERR_ACL_DENIED;
+	double t = now_s();
+	if(!take(&b->subscribe, &subscribe_limit, t)) return refuse(b, &b->subscribe, "over its rate", t);
+	if(!strncmp(filter, "$share/", 7)){
+		mosquitto_log_printf(MOSQ_LOG_WARNING, "lh_guard: refused %s a shared subscription to %s", user, filter);
+		return MOSQ_ERR_ACL_DENIED;
 	}
-	return MOSQ_ERR_ACL_DENIED;
+	if(strchr(filter, '+') || strchr(filter, '#')){
+		mosquitto_log_printf(MOSQ_LOG_WARNING, "lh_guard: refused %s a wildcard subscription to %s", user, filter);
+		return MOSQ_ERR_ACL_DENIED;
+	}
+	return MOSQ_ERR_PLUGIN_DEFER;
+}
+
+static bool is_service(const char *user)
+{
+	return in_list(share_users, user) || in_list(wildcard_users, user);
 }
 
 static int on_acl_check(int event, void *event_data, void *userdata)
@@ -296,30 +332,16 @@ static int on_acl_check(int event, void *event_data, void *userdata)
 
 	if(ed->access == MOSQ_ACL_SUBSCRIBE){
 		const char *filter = ed->topic ? ed->topic : "";
+		if(!user) return MOSQ_ERR_ACL_DENIED;  /* allow_anonymous is false: never happens */
+		if(!is_service(user)) return device_subscribe(user, filter);  /* bounded, then checked */
 		if(!strncmp(filter, "$share/", 7) && !in_list(share_users, user)){
-			mosquitto_log_printf(MOSQ_LOG_WARNING,
-					"lh_guard: refused %s a shared subscription to %s", user ? user : "?", filter);
+			mosquitto_log_printf(MOSQ_LOG_WARNING, "lh_guard: refused %s a shared subscription to %s", user, filter);
 			return MOSQ_ERR_ACL_DENIED;
-		}
-		if((strchr(filter, '+') || strchr(filter, '#')) && !in_list(wildcard_users, user)){
-			mosquitto_log_printf(MOSQ_LOG_WARNING,
-					"lh_guard: refused %s a wildcard subscription to %s", user ? user : "?", filter);
-			return MOSQ_ERR_ACL_DENIED;
-		}
-		if(user && !in_list(share_users, user) && !in_list(wildcard_users, user)){
-			return take_token(user, true);
 		}
 		return MOSQ_ERR_PLUGIN_DEFER;
 	}
-	if(ed->access == MOSQ_ACL_WRITE && user
-			&& !in_list(share_users, user) && !in_list(wildcard_users, user)){
-		if(ed->payloadlen > max_payload){
-			mosquitto_log_printf(MOSQ_LOG_WARNING,
-					"lh_guard: refused %s a message of %u bytes (limit %u)",
-					user, ed->payloadlen, max_payload);
-			return MOSQ_ERR_ACL_DENIED;
-		}
-		return take_token(user, false);
+	if(ed->access == MOSQ_ACL_WRITE && user && !is_service(user)){
+		return device_publish(user, ed->payloadlen);
 	}
 	return MOSQ_ERR_PLUGIN_DEFER;
 }
