@@ -30,6 +30,7 @@ from central.ingest import Ingestor, RawMessage
 from central.ingest_process import IngestProcess, ProcessedBatch, finish
 from central.store import TZ, CentralStore
 from protocol.codec import ProtocolError, decode_status, encode
+from protocol.connection import ConnectHints, ConnectionWatch
 from protocol.messages import CentralStatus, Roster, RosterPlanEntry
 from protocol.topics import Topics
 
@@ -139,6 +140,20 @@ class CentralService:
         c.on_disconnect = self._on_disconnect
         c.on_message = self._on_message
         c.on_subscribe = self._on_subscribe
+        # Why a connect failed or the connection dropped, once per distinct failure (issue 10).
+        self.watch = ConnectionWatch(
+            ConnectHints(
+                host=broker.host,
+                port=broker.port,
+                username=broker.username,
+                tls=broker.scheme == "mqtts",
+                client_cert=tls_cert is not None,
+                ca_file=tls_ca,
+            ),
+            logger,
+            who="central",
+        )
+        self.watch.install(c)
         self.client = c
 
     # -- lifecycle --------------------------------------------------------------------
@@ -186,8 +201,9 @@ class CentralService:
 
     def _on_connect(self, client: mqtt.Client, _u: Any, _f: Any, rc: Any, _p: Any = None) -> None:
         if rc.is_failure:
-            logger.error("broker refused central: %s", rc)
+            self.watch.refused(rc)
             return
+        self.watch.connected()
         self._generation += 1
         self._subscribed.clear()
         # Subscribe on every connect: Mosquitto 2.0 does not restore a shared subscription
@@ -224,7 +240,7 @@ class CentralService:
         self._connected.clear()
         self._subscribed.clear()
         if not self._stopping.is_set():
-            logger.warning("central disconnected: %s", rc)
+            self.watch.disconnected(rc)
 
     def _on_message(self, _c: mqtt.Client, _u: Any, msg: mqtt.MQTTMessage) -> None:
         self._queue.put(_Incoming(self._generation, msg.mid, msg.qos, msg.topic, bytes(msg.payload)))

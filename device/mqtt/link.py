@@ -31,6 +31,7 @@ from paho.mqtt.properties import Properties
 
 from device.store import DeviceStore
 from protocol.codec import ProtocolError, decode_ack, decode_central_status, decode_roster, encode
+from protocol.connection import ConnectHints, ConnectionWatch
 from protocol.messages import DeviceStatus, Roster
 from protocol.topics import Topics
 
@@ -122,6 +123,25 @@ class DeviceLink:
         c.on_connect = self._on_connect
         c.on_disconnect = self._on_disconnect
         c.on_message = self._on_message
+        # Why the broker cannot be reached, once per distinct failure, in the log and as the
+        # technician screen's last error (issue 10).
+        self.watch = ConnectionWatch(
+            ConnectHints(
+                host=self._host,
+                port=self._port,
+                username=username or self.device_id,
+                tls=parts.scheme == "mqtts",
+                client_cert=tls_cert is not None,
+                ca_file=str(tls_ca) if tls_ca else None,
+                ca_option="mqtt.tls_ca",
+                cert_option="mqtt.tls_cert and mqtt.tls_key",
+                url_option="mqtt.url",
+                password_option="mqtt.password_file",
+            ),
+            logger,
+            on_problem=self._problem,
+        )
+        self.watch.install(c)
         self.client = c
 
     # -- lifecycle --------------------------------------------------------------------
@@ -159,9 +179,9 @@ class DeviceLink:
 
     def _on_connect(self, client: mqtt.Client, _u: Any, _f: Any, rc: Any, _p: Any = None) -> None:
         if rc.is_failure:
-            self.state.last_error = f"connect refused: {rc}"
-            logger.error("broker refused the connection: %s", rc)
+            self.watch.refused(rc)
             return
+        self.watch.connected()
         self.state.connected = True
         self.state.connects += 1
         self.state.last_error = None
@@ -180,8 +200,12 @@ class DeviceLink:
     def _on_disconnect(self, _c: mqtt.Client, _u: Any, _f: Any, rc: Any, _p: Any = None) -> None:
         self.state.connected = False
         if not self._stopping.is_set():
-            self.state.last_error = f"disconnected: {rc}"
-            logger.warning("disconnected from broker: %s", rc)
+            self.watch.disconnected(rc)
+        self._changed()
+
+    def _problem(self, sentence: str) -> None:
+        """A new connection problem (paho's thread): the technician screen's last error."""
+        self.state.last_error = sentence
         self._changed()
 
     def _on_message(self, _c: mqtt.Client, _u: Any, msg: mqtt.MQTTMessage) -> None:
