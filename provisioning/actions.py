@@ -120,6 +120,7 @@ def init_site(site: Site, cfg: SiteConfig, *, force: bool = False, db: str | Non
         written.append(broker.build_guard(site.broker))
     except ProvisionError as exc:
         outcome.warnings.append(f"{exc}; Mosquitto will not start without {broker.GUARD_LIBRARY}")
+    outcome.warnings += _grant_broker_user(site, cfg)
     if db is not None:
         if central_key is None:
             _set_central_tag_key(db, bytes.fromhex(_tag_key_hex(site)))
@@ -196,7 +197,16 @@ def _tag_key_hex(site: Site) -> str:
     return site.tag_key.read_text().strip()
 
 
+def _grant_broker_user(site: Site, cfg: SiteConfig) -> list[str]:
+    """A broker on this machine started as root reads passwd and writes its pid file as
+    ``broker_user``: give that user access (and say what else to do)."""
+    if cfg.broker_dir != str(site.broker):
+        return []  # the broker host's files: broker.md says how to install them
+    return broker.grant_broker_user(site.broker, cfg.broker_user)
+
+
 def _reload(site: Site, pid_file: Path | None, outcome: Outcome) -> None:
+    outcome.warnings += _grant_broker_user(site, site.load())  # passwd was just rewritten
     pid = broker.reload_broker(pid_file or site.pid_file)
     outcome.reloaded_pid = pid
     if pid is None:

@@ -138,3 +138,52 @@ def reload_broker(pid_file: Path) -> int | None:
         raise ProvisionError(f"cannot signal the broker (pid {pid} from {pid_file}): {exc}") from None
     logger.info("sent SIGHUP to broker pid %s", pid)
     return pid
+
+
+def grant_broker_user(broker_folder: Path, user: str) -> list[str]:
+    """Run as root for a broker on this machine: let Mosquitto's run-as ``user`` do what it does
+    after it drops root (issue 10): write its pid file and ``data/``, and read ``passwd``
+    (again at every reload) and the server key (Mosquitto 2.0.11 loads it after the switch):
+    both become the user's, mode 0600, as docs/broker.md has them on a server (newer
+    Mosquittos warn about key files that others can read or that the user does not own).
+    Config, ACL and certificates are world-readable already.  Returns what the technician must do first, if anything ([] if fine).
+
+    Call it again after every rewrite of ``passwd`` (a new file is root's, mode 0600)."""
+    import pwd
+    import stat
+
+    if os.geteuid() != 0:
+        return []  # Mosquitto started by this user cannot switch users and stays this user
+    try:
+        account = pwd.getpwnam(user)
+    except KeyError:
+        return [
+            f"there is no user {user!r} on this machine, and Mosquitto started as root switches to it: "
+            f"install mosquitto (it creates the user), or init-site again with --broker-user NAME"
+        ]
+    if account.pw_uid == 0:
+        return []
+    uid, gid = account.pw_uid, account.pw_gid
+    pid_file = broker_folder / "mosquitto.pid"
+    pid_file.touch(mode=0o644, exist_ok=True)
+    os.chown(pid_file, uid, gid)
+    data = broker_folder / "data"
+    data.mkdir(exist_ok=True)
+    os.chown(data, uid, gid)
+    for child in data.iterdir():  # persistence saved while the broker ran as root
+        os.chown(child, uid, gid)
+    for secret in (broker_folder / "passwd", broker_folder / "certs" / "server.key"):
+        if secret.exists():
+            os.chown(secret, uid, gid)
+            secret.chmod(0o600)
+    todo: list[str] = []
+    for folder in [broker_folder, *broker_folder.parents]:
+        st = folder.stat()
+        if st.st_mode & stat.S_IXOTH or (st.st_gid == gid and st.st_mode & stat.S_IXGRP):
+            continue
+        todo.append(
+            f"Mosquitto runs as {user!r} after it starts and cannot enter {folder} (mode "
+            f"{stat.S_IMODE(st.st_mode):o}): `chmod o+x {folder}`, or keep the site folder elsewhere"
+        )
+        break
+    return todo
