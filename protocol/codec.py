@@ -41,6 +41,8 @@ def _load(payload: bytes | str) -> Any:
         return json.loads(payload)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ProtocolError(f"not JSON: {exc}") from None
+    except RecursionError:  # [[[[... : a poison message central would retry for ever
+        raise ProtocolError("JSON nested too deeply") from None
 
 
 def split_events(payload: bytes | str) -> list[Any]:
