@@ -64,8 +64,18 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="lh-device", description="Lämna & Hämta hallway device.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    check = sub.add_parser("check-config", help="validate a config file and exit")
+    check = sub.add_parser(
+        "check-config",
+        help="validate a config file and exit",
+        description="Report every problem of the config at once: its keys and tables, and every file it "
+        "names (there, readable, the right content). Exit status 2 if there are any.",
+    )
     check.add_argument("--config", type=Path, required=True, help="device TOML file")
+    check.add_argument(
+        "--connect",
+        action="store_true",
+        help="then log in to the broker with the config's credentials and say how it went (exit 1 if not)",
+    )
 
     run = sub.add_parser("run", help="run the terminal with real hardware (on a Raspberry Pi)")
     run.add_argument("--config", type=Path, required=True, help="device TOML file")
@@ -163,13 +173,30 @@ def _simulate(args: argparse.Namespace) -> None:
     )
 
 
+def _check_config(path: Path, *, connect: bool) -> int:
+    from device.check import check_config, try_connect
+
+    result = check_config(path)
+    if result.config is None:
+        for problem in result.problems:
+            print(f"error: {problem}", file=sys.stderr)
+        count = len(result.problems)
+        print(f"{path}: {count} problem{'s' if count != 1 else ''}", file=sys.stderr)
+        return 2
+    print(f"{path}: ok (device {result.config.device_id})")
+    if connect:
+        ok, sentence = try_connect(result.config)
+        print(("broker: " if ok else "error: broker: ") + sentence, file=sys.stdout if ok else sys.stderr)
+        return 0 if ok else 1
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``lh-device``; the exit status (2 for a bad option or config)."""
     args = _parser().parse_args(argv)
     try:
         if args.command == "check-config":
-            cfg = _load(args.config)
-            print(f"{args.config}: ok (device {cfg.device_id})")
+            return _check_config(args.config, connect=args.connect)
         elif args.command == "run":
             cfg = _load(args.config)
             _logging(args.log_level)

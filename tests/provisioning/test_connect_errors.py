@@ -9,6 +9,7 @@ and on the device also shown on the technician screen.
 from __future__ import annotations
 
 import logging
+import shutil
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -199,3 +200,23 @@ def test_explain_names_the_cause_of_common_failures() -> None:
         ssl.SSLError("[SSL: WRONG_VERSION_NUMBER] wrong version number"), hints
     )
     assert "no answer from mqtt.example:8883" in explain(TimeoutError("timed out"), hints)
+
+
+def test_check_config_connect_logs_in_with_the_config(
+    running_site: tuple[Site, SiteBroker], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue 10, task 3: ``lh-device check-config --connect`` tries the broker with the
+    config's credentials and says how it went."""
+    from device.cli import main
+
+    site, broker = running_site
+    config = site.device("dev-a") / "device.toml"
+    assert main(["check-config", "--config", str(config), "--connect"]) == 0
+    out = capsys.readouterr().out
+    assert f"broker: connected to the broker at 127.0.0.1:{broker.port} as 'dev-a'" in out
+    copy = tmp_path / "dev-a"
+    shutil.copytree(site.device("dev-a"), copy)
+    (copy / "password").write_text("wrong\n")
+    assert main(["check-config", "--config", str(copy / "device.toml"), "--connect"]) == 1
+    err = capsys.readouterr().err
+    assert "error: broker: the broker at 127.0.0.1" in err and "refused the login of user 'dev-a'" in err
