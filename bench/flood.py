@@ -36,7 +36,7 @@ import paho.mqtt.client as mqtt
 from _common import ROOT, seed
 
 TAPS = 120
-PHASE_S = 12.0
+PHASE_S = 10.0
 TAPPERS = [f"tap-{i}" for i in range(4)]
 TAP_TIMEOUT_S = 5.0
 PAUSE_S = 0.02
