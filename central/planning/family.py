@@ -34,6 +34,8 @@ class ChildOverview:
     checked_out_at: dt.datetime | None = None
     days: list[PlanEntry] = field(default_factory=list)
     """Today first, then the following days."""
+    has_schedule: bool = False
+    """Whether any schedule covers these days (else the page offers to register one)."""
 
 
 def children_of(session: Session, guardian_id: str) -> list[Child]:
@@ -79,6 +81,7 @@ def overview(
             ov.checked_in_at = intervals[-1].start
             ov.checked_out_at = intervals[-1].end
             ov.status = "present" if intervals[-1].end is None else "gone"
+        ov.has_schedule = child.id in inputs.schedules
         for n in range(days):
             day = today + dt.timedelta(days=n)
             ov.days.extend(

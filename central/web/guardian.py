@@ -12,6 +12,7 @@ import datetime as dt
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -145,13 +146,21 @@ def _schedule_field(loc: tuple[Any, ...]) -> str:
 
 
 @router.get("/schema")
-def schedules(request: Request, s: DB, child: str = "", weeks: str = "1", edit: str = "") -> Response:
+def schedules(
+    request: Request, s: DB, child: str = "", weeks: str = "1", edit: str = "", weekend: str = ""
+) -> Response:
     v = core.viewer(request, s)
     p = _principal(v)
     children = _children(s, p)
     weeks_n = int(weeks) if weeks.isdigit() else 1
     return _schedule_page(
-        v, s, children, child or (children[0].id if children else ""), max(1, min(weeks_n, 4)), edit
+        v,
+        s,
+        children,
+        child or (children[0].id if children else ""),
+        max(1, min(weeks_n, 4)),
+        edit,
+        show_weekend=bool(weekend),
     )
 
 
@@ -165,6 +174,7 @@ def _schedule_page(
     errors: dict[str, str] | None = None,
     values: dict[str, Any] | None = None,
     status: int = 200,
+    show_weekend: bool = False,
 ) -> Response:
     today = v.web.ctx.today()
     rows = []
@@ -192,6 +202,7 @@ def _schedule_page(
                 for d, pair in enumerate(week):
                     if pair:
                         values[f"w{w}d{d}a"], values[f"w{w}d{d}l"] = pair[0][:5], pair[1][:5]
+                        show_weekend = show_weekend or d >= 5
         else:
             for w in range(n_weeks):
                 for d in range(5):
@@ -211,14 +222,13 @@ def _schedule_page(
         values=values,
         today=today,
         flash=_flash(v),
+        show_weekend=show_weekend,
     )
 
 
 @router.post("/schema")
 async def save_schedule(request: Request) -> Response:
     form = await request.form()
-    from fastapi.concurrency import run_in_threadpool
-
     return await run_in_threadpool(_save_schedule, request, form)
 
 
@@ -264,7 +274,16 @@ def _save_schedule(request: Request, form: Any) -> Response:
                     s.rollback()
                     errors = forms.domain_error(exc, v.words, notice_days=notice)
         return _schedule_page(
-            v, s, children, child.id, n_weeks, replace_id or "", errors, _form_dict(form), 422
+            v,
+            s,
+            children,
+            child.id,
+            n_weeks,
+            replace_id or "",
+            errors,
+            _form_dict(form),
+            422,
+            show_weekend=bool(form.get("weekend")),
         )
 
 
@@ -332,8 +351,6 @@ def _weekdays(form: Any) -> list[int] | None:
 @router.post("/avtal")
 async def create_agreement(request: Request) -> Response:
     form = await request.form()
-    from fastapi.concurrency import run_in_threadpool
-
     return await run_in_threadpool(_create_agreement, request, form)
 
 
@@ -449,8 +466,6 @@ def leave(request: Request, s: DB) -> Response:
 @router.post("/ledighet")
 async def create_leave(request: Request) -> Response:
     form = await request.form()
-    from fastapi.concurrency import run_in_threadpool
-
     return await run_in_threadpool(_create_leave, request, form)
 
 
@@ -525,8 +540,6 @@ def absence(request: Request, s: DB) -> Response:
 @router.post("/franvaro")
 async def report_absence(request: Request) -> Response:
     form = await request.form()
-    from fastapi.concurrency import run_in_threadpool
-
     return await run_in_threadpool(_report_absence, request, form)
 
 
@@ -608,8 +621,6 @@ def details(request: Request, s: DB) -> Response:
 @router.post("/uppgifter")
 async def update_details(request: Request) -> Response:
     form = await request.form()
-    from fastapi.concurrency import run_in_threadpool
-
     return await run_in_threadpool(_update_details, request, form)
 
 

@@ -96,9 +96,85 @@ def seed_web(url: str, tmp_path: Path) -> bytes:
                     password_hash=PasswordHasher(time_cost=1, memory_cost=8192).hash(STAFF_PASSWORD),
                 )
             )
+        _seed_plans(store)
     finally:
         store.close()
     return key
+
+
+def _seed_plans(store: Any) -> None:
+    """Schedules, an agreement and check-ins, so pages (and their screenshots) show a real day.
+
+    Screenshots are taken on whatever day the tests run, so the schedules cover all seven
+    days; a real preschool's would be Monday to Friday."""
+    import datetime as dt
+
+    from central.planning import changes
+    from central.planning.presence import record_correction
+    from central.rules import Person
+    from central.rules.timeutil import local_date
+
+    now = dt.datetime.now(dt.UTC)
+    today = local_date(now)
+    admin = changes.Actor("admin", "seed")
+    week = [(dt.time(7, 30), dt.time(16, 30))] * 5 + [(dt.time(8, 0), dt.time(15, 0))] * 2
+    with store.session() as s, s.begin():
+        for child in (
+            "c-noah",
+            "c-elsa",
+            "c-omar",
+            "c-ines",
+            "c-adam",
+            "c-sara",
+        ):  # not Alva: her guardian adds one
+            changes.save_schedule(s, admin, child, today, None, [week], today=today, now=now)
+        changes.add_agreement(
+            s,
+            admin,
+            "c-noah",
+            kind="pickup_by",
+            first=today,
+            last=today,
+            weekdays=None,
+            time=None,
+            person=Person("Gunnar Svensson", "Morfar", "070-555 12 34"),
+            text=None,
+            today=today,
+            now=now,
+        )
+        changes.add_agreement(
+            s,
+            admin,
+            "c-alva",
+            kind="early_pickup",
+            first=today + dt.timedelta(days=1),
+            last=today + dt.timedelta(days=1),
+            weekdays=None,
+            time=dt.time(14, 0),
+            person=None,
+            text="Tandläkaren",
+            today=today,
+            now=now,
+        )
+        for child in ("c-elsa", "c-omar", "c-adam"):
+            record_correction(
+                s,
+                child_id=child,
+                type_="check_in",
+                staff_id="s-lena",
+                reason="seed",
+                occurred_at=now,
+                now=now,
+            )
+        record_correction(
+            s,
+            child_id="c-adam",
+            type_="check_out",
+            staff_id="s-lena",
+            reason="seed",
+            occurred_at=now,
+            now=now,
+        )
 
 
 # -- identity providers ---------------------------------------------------------------

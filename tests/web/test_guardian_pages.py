@@ -187,18 +187,18 @@ def test_a_form_without_its_csrf_token_is_refused(web: Api) -> None:
 
 def test_staff_acting_for_a_guardian_is_audited_on_their_behalf(web: Api) -> None:
     sign_in(web, staff="s-lena")
-    with web.client as c:
-        page = c.get("/s/behalf").text
-        r = c.post("/s/behalf/g-anna", data={"csrf": csrf(page)}, follow_redirects=False)
-        assert r.status_code == 303
-        page = c.get("/g/ledighet").text
-        assert "Anna Svensson" in page  # the banner names whom they act for
-        r = c.post(
-            "/g/ledighet",
-            data={"csrf": csrf(page), "child": "c-alva", "first": "2026-03-30"},
-            follow_redirects=False,
-        )
-        assert r.status_code == 303
+    c = web.client
+    page = c.get("/s/behalf").text
+    r = c.post("/s/behalf/g-anna", data={"csrf": csrf(page)}, follow_redirects=False)
+    assert r.status_code == 303
+    page = c.get("/g/ledighet").text
+    assert "Anna Svensson" in page  # the banner names whom they act for
+    r = c.post(
+        "/g/ledighet",
+        data={"csrf": csrf(page), "child": "c-alva", "first": "2026-03-30"},
+        follow_redirects=False,
+    )
+    assert r.status_code == 303
     with web.store.session() as s:
         audit = s.scalars(select(AuditRow).where(AuditRow.entity == "leave")).one()
         assert (audit.actor_role, audit.actor_id, audit.on_behalf_of) == ("staff", "s-lena", "g-anna")

@@ -137,7 +137,7 @@ def test_check_in_by_hand_needs_a_reason(site: Site) -> None:
         )
     assert site.changed == ["solen"]
     page = site.client.get(r.headers["location"])
-    assert "Alva is checked in." in page.text  # the success message (English until translated)
+    assert "Alva har checkats in." in page.text  # the success message, in Swedish
     assert '<li><span class="count">1</span>' in page.text  # one here
     evac = site.client.get("/s/d/solen/utrymning")
     assert evac.status_code == 200 and "Alva Svensson" in evac.text and "Noah Svensson" not in evac.text
