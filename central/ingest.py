@@ -98,6 +98,10 @@ class Ingestor:
         candidates: list[_Candidate] = []
 
         def reject(device_id: str | None, topic: str, event_id: str | None, reason: str, raw: bytes) -> None:
+            # A hostile event id or key can hold what the database's text refuses (a lone
+            # surrogate, NUL): the whole batch would fail and be retried for ever.
+            topic, reason = _text(topic), _text(reason)
+            event_id = None if event_id is None else _text(event_id)[:64]
             dead.append(
                 DeadLetter(
                     received_at=now,
@@ -448,6 +452,13 @@ def _fast_single(payload: bytes) -> Event | None:
         return Event.model_validate_json(payload)
     except ValidationError:
         return None
+
+
+def _text(value: str) -> str:
+    """``value`` as text any database stores: lone surrogates and NUL written out (``\\ud800``)."""
+    if value.isascii() and "\x00" not in value:
+        return value
+    return value.encode("utf-8", "backslashreplace").decode("utf-8").replace("\x00", "\\x00")
 
 
 def _dump(item: Any) -> bytes:
