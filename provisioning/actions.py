@@ -387,9 +387,11 @@ def build_bundle(site: Site, device_id: str, *, wheel: Path | None = None) -> Ou
         dev.TAG_KEY: SECRET,
     }
     files = {name: ((folder / name).read_bytes(), mode) for name, mode in modes.items()}
-    wheel_data = (wheel.name, wheel.read_bytes()) if wheel is not None else None
+    # Always a wheel: no package index serves lamna-hamta (issue 10).  Built from this checkout
+    # unless the technician gave one.
+    wheel_data = (wheel.name, wheel.read_bytes()) if wheel is not None else bnd.checkout_wheel()
     data = bnd.build_tar_gz(bnd.bundle_members(files, wheel_data))
     path = Path("bundles") / f"{device_id}.tar.gz"
     outcome = Outcome(written=write_files(site.root, [FileSpec(path, data, SECRET)], replace=True))
-    outcome.notes.append(f"bundle for {device_id}: {site.root / path}")
+    outcome.notes.append(f"bundle for {device_id}: {site.root / path} (with {wheel_data[0]})")
     return outcome

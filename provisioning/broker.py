@@ -146,7 +146,8 @@ def grant_broker_user(broker_folder: Path, user: str) -> list[str]:
     (again at every reload) and the server key (Mosquitto 2.0.11 loads it after the switch):
     both become the user's, mode 0600, as docs/broker.md has them on a server (newer
     Mosquittos warn about key files that others can read or that the user does not own).
-    Config, ACL and certificates are world-readable already.  Returns what the technician must do first, if anything ([] if fine).
+    Config, ACL and certificates are world-readable already.  Returns what the technician
+    must do first, if anything ([] if fine).
 
     Call it again after every rewrite of ``passwd`` (a new file is root's, mode 0600)."""
     import pwd

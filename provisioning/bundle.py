@@ -6,7 +6,8 @@
                                          cage on tty1 running lh-device full-screen
     etc/pam.d/lamna-hamta                the kiosk's logind session (seat, XDG_RUNTIME_DIR)
     usr/local/sbin/lh-firstboot          installs the software, enables the kiosk
-    opt/lamna-hamta/dist/*.whl           the package, when the technician gave one
+    opt/lamna-hamta/dist/*.whl           the package: the technician's --wheel, or built from
+                                         the checkout (:func:`checkout_wheel`)
 
 On the Pi: ``sudo tar -xzpf ID.tar.gz -C / && sudo lh-firstboot``.
 The unit and the PAM file are the device runtime's (docs/deployment.md), shipped in
@@ -16,11 +17,17 @@ one copy, read here, never retyped.
 
 from __future__ import annotations
 
+import functools
 import io
+import shutil
+import subprocess
+import sys
 import tarfile
+import tempfile
 import time
 from dataclasses import dataclass
 from importlib import resources
+from pathlib import Path
 
 from provisioning import device as dev
 
@@ -68,7 +75,8 @@ def render_firstboot() -> str:
 # Usage: sudo lh-firstboot [--root DIR]     (after: tar -xzpf BUNDLE.tar.gz -C /)
 # Env:   LH_ROOT=DIR          same as --root
 #        LH_SKIP_INSTALL=1    no apt, pip, user or systemctl (tests, image building)
-#        LH_PACKAGE=SPEC      what pip installs when the bundle carries no wheel
+#        LH_PACKAGE=SPEC      what pip installs when the bundle carries no wheel (a wheel file
+#                             with its extras, e.g. /root/lamna_hamta-0.1.0-py3-none-any.whl[device,pi])
 set -euo pipefail
 
 ROOT="${{LH_ROOT:-/}}"
@@ -76,7 +84,7 @@ while [ $# -gt 0 ]; do
     case "$1" in
         --root) ROOT="$2"; shift 2 ;;
         --root=*) ROOT="${{1#--root=}}"; shift ;;
-        -h|--help) sed -n '2,7p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,8p' "$0"; exit 0 ;;
         *) echo "lh-firstboot: unknown argument $1" >&2; exit 2 ;;
     esac
 done
@@ -98,6 +106,13 @@ mkdir -p "$STATE"
 chmod 0750 "$STATE"
 
 if [ "$SKIP" != "1" ]; then
+    wheel="$(ls "$ROOT/{DIST_DIR}"/*.whl 2>/dev/null | head -n 1 || true)"
+    if [ -z "$wheel" ] && [ -z "${{LH_PACKAGE:-}}" ]; then
+        # No package index serves lamna-hamta: without the bundled wheel there is nothing to install.
+        echo "lh-firstboot: the bundle carries no lamna-hamta wheel ($ROOT/{DIST_DIR}/*.whl): make it again" \
+             "with a current lh-provision bundle (it builds one), or set LH_PACKAGE to a wheel file" >&2
+        exit 1
+    fi
     log "installing system packages"
     apt-get update -q
     apt-get install -y -q cage python3-venv python3-dev gcc
@@ -107,11 +122,10 @@ if [ "$SKIP" != "1" ]; then
     log "installing the device software into {VENV}"
     python3 -m venv "{VENV}"
     "{VENV}/bin/pip" install -q --upgrade pip
-    wheel="$(ls "$ROOT/{DIST_DIR}"/*.whl 2>/dev/null | head -n 1 || true)"
     if [ -n "$wheel" ]; then
         "{VENV}/bin/pip" install -q "$wheel[device,pi]"
     else
-        "{VENV}/bin/pip" install -q "${{LH_PACKAGE:-lamna-hamta[device,pi]}}"
+        "{VENV}/bin/pip" install -q "$LH_PACKAGE"
     fi
     # mfrc522's metadata pins RPi.GPIO, which fails on a Pi 5: install it alone.
     "{VENV}/bin/pip" install -q --no-deps mfrc522==0.0.7
@@ -192,3 +206,39 @@ def build_tar_gz(members: list[Member], *, mtime: float | None = None) -> bytes:
             info.uname = info.gname = "root"
             tar.addfile(info, io.BytesIO(m.content))
     return buf.getvalue()
+
+
+#: The checkout lh-provision runs from (docs/provisioning.md): the wheel is built from it.
+CHECKOUT = Path(__file__).resolve().parent.parent
+_COPY_IGNORE = (".git", ".venv", "venv", "build", "dist", "*.egg-info", "demo-run", "__pycache__", "*.pyc")
+
+
+@functools.cache
+def checkout_wheel(checkout: Path = CHECKOUT) -> tuple[str, bytes]:
+    """The lamna-hamta wheel built from ``checkout`` (name, bytes), for a bundle made without
+    ``--wheel`` (issue 10): no package index serves lamna-hamta, so the Pi must find it in the
+    bundle.  Built from a clean copy (a stale ``build/`` would carry deleted modules), first
+    with the build tools at hand (offline), else with pip's isolated build; once per process."""
+    from provisioning.site import ProvisionError
+
+    make_one = (
+        f"make one with `python -m pip wheel {checkout} --no-deps -w dist` and pass "
+        "--wheel dist/lamna_hamta-VERSION-py3-none-any.whl"
+    )
+    if not (checkout / "pyproject.toml").is_file():
+        raise ProvisionError(
+            f"lh-provision does not run from a checkout ({checkout} has no pyproject.toml): {make_one}"
+        )
+    with tempfile.TemporaryDirectory(prefix="lh-wheel-") as tmp:
+        source, out = Path(tmp) / "src", Path(tmp) / "out"
+        shutil.copytree(checkout, source, ignore=shutil.ignore_patterns(*_COPY_IGNORE))
+        base = [sys.executable, "-m", "pip", "wheel", str(source), "--no-deps", "-q", "-w", str(out)]
+        errors = ""
+        for extra in (["--no-build-isolation"], []):
+            run = subprocess.run([*base, *extra], capture_output=True, text=True, timeout=600)
+            wheels = sorted(out.glob("lamna_hamta-*.whl"))
+            if run.returncode == 0 and wheels:
+                return wheels[0].name, wheels[0].read_bytes()
+            lines = (run.stderr or run.stdout).strip().splitlines()
+            errors = lines[-1] if lines else f"exit status {run.returncode}"
+        raise ProvisionError(f"could not build the lamna-hamta wheel from {checkout} ({errors}): {make_one}")

@@ -148,7 +148,13 @@ def bundle(
     site: SiteOpt,
     device_id: Annotated[str, typer.Argument(help="the device id")],
     wheel: Annotated[
-        Path | None, typer.Option("--wheel", exists=True, dir_okay=False, help="lamna_hamta wheel to include")
+        Path | None,
+        typer.Option(
+            "--wheel",
+            exists=True,
+            dir_okay=False,
+            help="lamna_hamta wheel to include (default: built from this checkout)",
+        ),
     ] = None,
 ) -> None:
     """One tar.gz with the device's config, credentials, systemd unit and first-boot script."""
