@@ -94,15 +94,28 @@ WEEKDAY_NAMES = (
 
 
 def _note(note: Any, words: Words) -> str:
-    """A plan note in the viewer's words: "Picked up by: Mormor Eva 15:00 (agreement by Anna S.)"."""
+    """A plan note in the viewer's words, with who stands behind it:
+    "Picked up by: Mormor Eva 15:00 (agreement by Anna S.)"."""
+    if note.kind == "schedule":
+        return words("From the schedule")
     parts = [words(_NOTE_KINDS.get(note.kind, note.kind))]
+    details = []
     if note.person is not None:
-        parts.append(note.person.display)
+        details.append(note.person.display)
     if note.time is not None:
-        parts.append(note.time.strftime("%H:%M"))
+        details.append(note.time.strftime("%H:%M"))
     if note.text:
-        parts.append(note.text)
-    return ": ".join([parts[0], " ".join(parts[1:])]) if len(parts) > 1 else parts[0]
+        details.append(note.text)
+    text = ": ".join([parts[0], " ".join(details)]) if details else parts[0]
+    author = getattr(note, "author", None)
+    if author is not None:
+        by = (
+            words("agreement by %(name)s", name=author.display_name)
+            if note.kind != "leave"
+            else words("registered by %(name)s", name=author.display_name)
+        )
+        text += f" ({by})"
+    return text
 
 
 def make_env() -> Environment:
