@@ -341,3 +341,35 @@ def test_a_running_reader_reports_an_unplugged_chip_and_clears_it_when_wired_bac
     finally:
         reader.stop()
     assert errors and all(isinstance(e, ReaderError) for e in errors)
+
+
+@pytest.mark.parametrize(
+    ("missing", "says"),
+    [
+        ("RPi", ["RPi.GPIO", "on a Pi 5 pip install rpi-lgpio"]),
+        ("mfrc522", ["the mfrc522 package is not installed", "mfrc522==0.0.7"]),
+    ],
+)
+def test_the_reader_names_the_module_that_is_really_missing(
+    monkeypatch: pytest.MonkeyPatch, missing: str, says: list[str]
+) -> None:
+    """Issue 10: off a Pi the missing module is RPi, not mfrc522; say which and how to get it."""
+    for name in [n for n in sys.modules if n.split(".")[0] in ("mfrc522", "RPi")]:
+        monkeypatch.delitem(sys.modules, name)
+    monkeypatch.setitem(sys.modules, missing, None)  # import fails as where it is not installed
+    with pytest.raises(ReaderNotAvailableError) as info:
+        Mfrc522Reader().open()
+    message = str(info.value)
+    for text in says:
+        assert text in message, message
+    if missing == "RPi":
+        assert "mfrc522 package is not installed" not in message
+
+
+def test_a_missing_spidev_is_named_too() -> None:
+    from device.hardware.reader.mfrc522 import missing_module_advice
+
+    advice = missing_module_advice(ModuleNotFoundError("No module named 'spidev'", name="spidev"))
+    assert advice.startswith("the spidev module is not installed: pip install spidev")
+    other = missing_module_advice(ModuleNotFoundError("No module named 'lgpio'", name="lgpio"))
+    assert "'lgpio'" in other

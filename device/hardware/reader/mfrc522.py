@@ -258,14 +258,38 @@ class Mfrc522Reader(TagReader):
             time.sleep(0.0005)  # an answer takes ~1 ms, the timer ~15 ms: don't spin
 
 
+#: What to install for each module the MFRC522 driver imports (issue 10: name the real one).
+_MODULE_ADVICE = {
+    "mfrc522": "the mfrc522 package is not installed: pip install --no-deps mfrc522==0.0.7",
+    "RPi": (
+        "the RPi module (RPi.GPIO, which the mfrc522 package imports) is not installed: on a Pi 5 "
+        "pip install rpi-lgpio, on earlier Pis pip install RPi.GPIO; off a Pi there is none "
+        '(use reader kind = "simulated", or lh-device simulate)'
+    ),
+    "spidev": (
+        "the spidev module is not installed: pip install spidev (it compiles: apt install python3-dev gcc), "
+        "and enable SPI (raspi-config nonint do_spi 0)"
+    ),
+}
+
+
+def missing_module_advice(exc: ImportError) -> str:
+    """Which module is missing and how to get it, from the ImportError the driver raised."""
+    name = getattr(exc, "name", None) or ""
+    top = name.split(".")[0]
+    if top in _MODULE_ADVICE:
+        return _MODULE_ADVICE[top]
+    if name:
+        return f"the module {name!r} that the mfrc522 driver needs is not installed ({exc})"
+    return f"the mfrc522 driver cannot be imported: {exc}"
+
+
 def _import_driver() -> Any:
     """The ``mfrc522.MFRC522`` module, or ReaderNotAvailableError explaining why not."""
     try:
         return importlib.import_module("mfrc522.MFRC522")
     except ImportError as exc:
-        raise ReaderNotAvailableError(
-            "the mfrc522 package is not installed (pip install --no-deps mfrc522==0.0.7)"
-        ) from exc
+        raise ReaderNotAvailableError(missing_module_advice(exc)) from exc
     except RuntimeError as exc:  # RPi.GPIO off a Pi, or on a Pi 5 without rpi-lgpio
         raise ReaderNotAvailableError(
             f"RPi.GPIO is unusable here ({exc}); on a Pi 5 install rpi-lgpio"
