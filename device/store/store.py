@@ -53,6 +53,15 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.close()
 
 
+def _storable(text: str) -> bool:
+    """Whether SQLite's driver takes ``text`` (UTF-8: no lone surrogates, which JSON allows)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _get_meta(c: Connection, key: str) -> str | None:
     value = c.scalar(select(meta.c.value).where(meta.c.key == key))
     return None if value is None else str(value)
@@ -181,7 +190,11 @@ class DeviceStore:
         done: list[str] = []
         rejected: list[AckResult] = []
         for r in results:
+            if not _storable(r.event_id):
+                continue  # not one of our ids (UUIDs), and SQLite's driver would refuse it
             if r.status == AckStatus.REJECTED:
+                if r.reason is not None and not _storable(r.reason):
+                    r = r.model_copy(update={"reason": r.reason.encode("utf-8", "backslashreplace").decode()})
                 rejected.append(r)
             else:
                 done.append(r.event_id)
