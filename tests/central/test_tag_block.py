@@ -44,7 +44,7 @@ def _roster(store: CentralStore, device_id: str = "dev-a") -> Roster:
     return PlanProvider(store).complete_roster(store.build_roster("solen", now=NOON), [device_id])
 
 
-def _state(store: CentralStore) -> tuple[list[tuple[str, object]], list[tuple[str, str, str]]]:
+def _state(store: CentralStore) -> tuple[list[tuple[str, datetime | None]], list[tuple[str, str, str]]]:
     with store.session() as s:
         tags = [(t.digest, t.blocked_at) for t in s.scalars(select(Tag).order_by(Tag.digest))]
         audit = [(a.action, a.entity, a.entity_id) for a in s.scalars(select(AuditRow).order_by(AuditRow.id))]
@@ -76,7 +76,7 @@ def test_block_by_uid_audits_the_digest_and_the_roster_refuses_it(seeded: tuple[
                 "tag",
                 digest,
             )
-            assert row.reason == "lost" and row.after["owner_id"] == "g-anna"
+            assert row.reason == "lost" and row.after is not None and row.after["owner_id"] == "g-anna"
             assert ANNA_UID not in json.dumps([row.before, row.after, row.reason]).upper()
             assert s.get(Tag, digest).blocked_at is not None  # type: ignore[union-attr]
 

@@ -82,6 +82,7 @@ def test_a_blocked_tag_says_so_names_nobody_and_records_nothing(
     assert c.screen == ScreenId.BLOCKED and c.visit is None
     view = d.render()
     assert view.screen == ScreenId.BLOCKED
+    assert d.painter is not None
     drawn = [t for t, _r, _b in d.painter.texts]
     assert "Brickan är spärrad" in drawn and "Säg till personalen" in drawn
     assert not {t for t in drawn if any(n in t for n in names)}, "a blocked tag shows no one's name"
