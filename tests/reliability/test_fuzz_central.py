@@ -317,3 +317,63 @@ def test_unstorable_strings_in_a_rejected_event_are_kept_not_a_stuck_batch(seede
         assert sum(r.status.value == "rejected" for r in results) == len(hostile)
     finally:
         ledger.store.close()
+
+
+@pytest.mark.slow
+def test_fuzz_through_a_broker(seeded, broker) -> None:
+    """The smaller run over the real path: a client logged in as dev-a publishes hypothesis
+    payloads on its events topic, valid events in between (each twice, shuffled), to a
+    running central (its ingest process, Mosquitto's shared subscription). Central keeps
+    going, acks every valid event and stores it once, and keeps a dead letter or an ack
+    for every hostile message."""
+    from tests.backbone.helpers import RawClient, dead_letters, event_ids, start_central, stop_central
+    from tests.conftest import wait_for
+
+    db_url, _key = seeded
+    hostile: list[bytes] = []
+
+    @settings(max_examples=max(60, EXAMPLES // 2), deadline=None, database=None)
+    @given(hostile_message())
+    def collect(msg: RawMessage) -> None:
+        if len(msg.payload) < 1_048_000:  # Mosquitto's max_packet_size drops the client beyond
+            hostile.append(msg.payload)
+
+    collect()
+    rng = random.Random(5)
+    valid = [valid_event(seq) for seq in range(1, 31)]
+    messages = [(p, None) for p in hostile] + [(dumps(ev), ev["event_id"]) for ev in valid * 2]
+    rng.shuffle(messages)
+    last = valid_event(31)
+    central = start_central(db_url, broker)
+    dev = RawClient(broker, "dev-a")
+    try:
+        dev.client.subscribe("lh/v1/dev/dev-a/acks", qos=1)
+        wait_for(lambda: dev.sub_rcs)
+        for payload, _ in messages:
+            dev.client.publish(TOPIC_A, payload, qos=1)
+        dev.client.publish(TOPIC_A, dumps(last), qos=1)
+
+        def acked() -> dict[str, str]:
+            out: dict[str, str] = {}
+            for ack in dev.json_on("lh/v1/dev/dev-a/acks"):
+                for r in ack["results"]:
+                    out.setdefault(r["event_id"], r["status"])
+            return out
+
+        wait_for(lambda: last["event_id"] in acked(), 60)
+        acks = acked()
+        assert all(acks.get(ev["event_id"]) == "stored" for ev in valid), "a valid event not acked stored"
+        stored = event_ids(db_url)
+        for ev in [*valid, last]:
+            assert stored.count(ev["event_id"]) == 1
+        dead = dead_letters(db_url)
+        no_id = sum(1 for p in hostile if not _readable_ids(RawMessage(TOPIC_A, p)))
+        assert len([d for d in dead if d.event_id is None]) >= no_id
+        for p in hostile:
+            ids = _readable_ids(RawMessage(TOPIC_A, p)) or []
+            assert all(_acked(i, acks) for i in ids), f"no ack for {ids} of {p[:200]!r}"
+        assert central.stats["batches_in_flight"] == 0
+        print(f"\nfuzz through the broker: {len(hostile)} hostile payloads, {len(valid)} valid events twice")
+    finally:
+        dev.close()
+        stop_central(central)
