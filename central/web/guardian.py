@@ -89,7 +89,15 @@ def _child(s: Session, p: Principal, child_id: str) -> Child:
 
 
 def _page(v: Viewer, template: str, status: int = 200, **values: Any) -> Response:
-    return render(v, template, status=status, tabs=TABS, weekdays=WEEKDAYS, **values)
+    """Render a guardian page; the Frånvaro tab shows only where a child's unit takes absence
+    on the web (elsewhere the Översikt says to phone)."""
+    children = values.get("children")
+    tabs = TABS
+    if children is not None and template != "g_franvaro.html":
+        with v.web.ctx.store.session() as s:
+            if not any(_absence_settings(s, children).values()):
+                tabs = tuple(t for t in TABS if t[0] != "/g/franvaro")
+    return render(v, template, status=status, tabs=tabs, weekdays=WEEKDAYS, **values)
 
 
 def _done(v: Viewer, url: str, message: str) -> Response:
@@ -118,6 +126,8 @@ def overview(request: Request, s: DB) -> Response:
     return _page(
         v,
         "g_overview.html",
+        children=children,
+        absence_open=_absence_settings(s, children),
         items=family.overview(s, [c.id for c in children], today),
         today=today,
         flash=_flash(v),

@@ -202,3 +202,23 @@ def test_staff_acting_for_a_guardian_is_audited_on_their_behalf(web: Api) -> Non
     with web.store.session() as s:
         audit = s.scalars(select(AuditRow).where(AuditRow.entity == "leave")).one()
         assert (audit.actor_role, audit.actor_id, audit.on_behalf_of) == ("staff", "s-lena", "g-anna")
+
+
+def test_absence_tab_only_where_the_unit_takes_absence_on_the_web(web: Api) -> None:
+    sign_in(web, guardian="g-anna")
+    page = web.client.get("/g").text
+    assert 'href="/g/franvaro"' not in page and "anmäls per telefon" in page
+    with web.store.session() as s, s.begin():
+        s.add(Unit(id="u1", name="Solens förskola", kind="preschool", absence_reporting=True))
+        s.flush()
+        s.get(Department, "solen").unit_id = "u1"  # type: ignore[union-attr]
+    page = web.client.get("/g").text
+    assert 'href="/g/franvaro"' in page and "Anmäl frånvaro för Alva" in page
+    form = web.client.get("/g/franvaro").text
+    r = web.client.post(
+        "/g/franvaro",
+        data={"csrf": csrf(form), "child": "c-alva", "day": "2026-03-26"},
+        follow_redirects=False,
+    )
+    assert r.status_code == 303
+    assert "Frånvaron är anmäld" in web.client.get(r.headers["location"]).text
