@@ -35,7 +35,7 @@
  *     share_users     space/comma separated users        default "central"
  *     wildcard_users  space/comma separated users        default "central monitor"
  *     publish_rate    tokens per second (decimal)        default 5
- *     publish_burst   bucket size                        default 20
+ *     publish_burst   bucket size                        default 30
  *     max_payload     bytes                              default 65536
  *     subscribe_rate  filters per second                 default 2
  *     subscribe_burst bucket size                        default 300
@@ -141,7 +141,7 @@ struct limit {
 static mosquitto_plugin_id_t *plugin_id;
 static char *share_users[MAX_USERS_LIST];
 static char *wildcard_users[MAX_USERS_LIST];
-static struct limit publish_limit = {"messages", 5.0, 20.0};
+static struct limit publish_limit = {"messages", 5.0, 30.0};
 static struct limit subscribe_limit = {"subscriptions", 2.0, 300.0};
 static uint32_t max_payload = 65536;
 static uint64_t kick_after = 200;
