@@ -70,7 +70,7 @@ class Profile:
     """Cycle through the faults until the taps are done (the full form)."""
 
 
-SHORT = Profile(taps=250, rate_per_pi=3.0, cut_s=4.0, gap_s=0.3)
+SHORT = Profile(taps=200, rate_per_pi=3.0, down_s=0.7, cut_s=3.0, gap_s=0.3)
 FULL = Profile(
     taps=10_000,
     rate_per_pi=10.0,
@@ -579,9 +579,9 @@ class Run:
             pi.start()
 
         return [
+            ("kill -9 ingest", kill_ingest),  # first: central's first ingest process is up
             ("kill -9 broker", kill_broker),
             ("kill -9 central", kill_central),
-            ("kill -9 ingest", kill_ingest),
             ("kill -9 broker and central", kill_both),
             ("kill -9 Pi", kill_pi),
             ("clock jump", clock_jump),

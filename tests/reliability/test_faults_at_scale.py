@@ -4,7 +4,7 @@ cut and a Pi's clock jumps; then every confirmed tap is at central exactly once,
 sequence gaps, no acked row left in an outbox, presence equal to the last tap.
 
 The machinery and the list of faults are in ``fault_harness.py``. CI runs the short form
-(300 taps, each fault once). The full form (10,000 taps, faults in rounds, a cut link of
+(at least 200 taps, each fault once). The full form (10,000 taps, faults in rounds, a cut link of
 two minutes) is ``LH_FAULTS_FULL=1`` here or ``.venv/bin/python bench/faults.py``, which
 prints the counts (docs/reliability.md has them).
 """
