@@ -72,12 +72,19 @@ Phone = Annotated[str, StringConstraints(pattern=r"^\+?[0-9 ()-]{5,40}$")]
 Email = Annotated[str, StringConstraints(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=254)]
 
 
-class ErrorOut(BaseModel):
-    """Every 4xx answer: ``detail`` is a sentence (or, for malformed input, pydantic's list of
-    problems); an import adds ``errors``, one line per bad row."""
+class FieldError(BaseModel):
+    """One problem of malformed input, where a form can show it."""
 
-    detail: str | list[Any]
-    errors: list[str] | None = None
+    field: str = Field(description="dotted path in the body (weeks.0.2.leave) or the parameter's name")
+    message: str
+
+
+class ErrorOut(BaseModel):
+    """Every 4xx answer: ``detail`` is a sentence.  Malformed input adds ``errors``, one
+    FieldError per problem; an import adds ``errors``, one line per bad row."""
+
+    detail: str
+    errors: list[FieldError | str] | None = None
 
 
 ERRORS: dict[int | str, dict[str, Any]] = {
