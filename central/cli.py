@@ -502,12 +502,14 @@ def report_hours(
 @report_app.command("expected")
 def report_expected(
     first: Annotated[str, typer.Option("--first", help="YYYY-MM-DD")],
-    last: Annotated[str, typer.Option("--last", help="YYYY-MM-DD")],
+    last: Annotated[
+        str, typer.Option("--last", help="YYYY-MM-DD, at most 62 days from --first counted inclusive")
+    ],
     department: Annotated[str | None, typer.Option("--department")] = None,
     out: Annotated[Path | None, typer.Option("--out")] = None,
     db: DbOpt = DEFAULT_DB_URL,
 ) -> None:
-    """Children expected per department and day (for meals), as CSV."""
+    """Children expected per department and day (for meals), as CSV; at most 62 days (as the API)."""
     import datetime as dt
 
     from central import reports
@@ -515,8 +517,7 @@ def report_expected(
 
     try:
         d1, d2 = dt.date.fromisoformat(first), dt.date.fromisoformat(last)
-        if d2 < d1:
-            raise ValueError("--last is before --first")
+        reports.check_expected_range(d1, d2)
     except ValueError as exc:
         raise _fail(str(exc)) from None
     store = _store(db)

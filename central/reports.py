@@ -163,12 +163,29 @@ def monthly_hours(
     return rows
 
 
+#: The expected-children report covers at most this many days, from the CLI and the API alike
+#: (issue 10): it plans every child for every day, and it is for the kitchen's next weeks.
+EXPECTED_MAX_DAYS = 62
+
+
+def check_expected_range(first: dt.date, last: dt.date) -> None:
+    """ValueError with the rule in a sentence unless ``first..last`` is 1 to 62 days."""
+    if last < first:
+        raise ValueError(f"the last date {last} is before the first {first}")
+    days = (last - first).days + 1
+    if days > EXPECTED_MAX_DAYS:
+        raise ValueError(
+            f"{first} to {last} is {days} days; the expected-children report covers at most "
+            f"{EXPECTED_MAX_DAYS} days: ask for it in parts"
+        )
+
+
 def expected(
     session: Session, first: dt.date, last: dt.date, department_ids: Collection[str] | None = None
 ) -> list[ExpectedCountRow]:
-    """Children expected per department per date (not on leave, with an arrive time): for meals."""
-    if last < first:
-        raise ValueError("the last date is before the first")
+    """Children expected per department per date (not on leave, with an arrive time): for meals.
+    At most EXPECTED_MAX_DAYS days (:func:`check_expected_range`)."""
+    check_expected_range(first, last)
     inputs = loader.load(session, first, last, department_ids=department_ids)
     plans: dict[str, list] = defaultdict(list)  # type: ignore[type-arg]
     day = first

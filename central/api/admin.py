@@ -266,9 +266,12 @@ def expected_report(
     department_id: Annotated[str | None, Query(max_length=64, pattern=ID_PATTERN)] = None,
     format: Literal["json", "csv"] = "json",
 ) -> Response:
-    """Children expected per department and day (for the kitchen); at most 62 days."""
-    if last < first or (last - first).days > 61:
-        raise ChangeError("last must be on or after first, and the range at most 62 days")
+    """Children expected per department and day (for the kitchen); first to last at most 62 days
+    (the same rule as ``lh-central report expected``)."""
+    try:
+        reports.check_expected_range(first, last)
+    except ValueError as exc:
+        raise ChangeError(str(exc)) from None
     rows = reports.expected(s, first, last, [department_id] if department_id else None)
     if format == "csv":
         return Response(reports.to_csv(ExpectedCountRow, rows), media_type="text/csv")
