@@ -33,6 +33,13 @@ class HeadlessTapper:
     def tap(self, uid: str) -> None:
         ident = self.terminal.identify(uid)
         if ident.kind == TagKind.UNKNOWN:
+            if self.terminal.roster is None:  # every tag is unknown until central's roster comes
+                print(
+                    "tap: waiting for the roster (none from central yet): try again in a moment",
+                    file=self.out,
+                    flush=True,
+                )
+                return
             print(f"tap: unknown tag, digest {ident.digest}", file=self.out, flush=True)
             return
         if ident.kind == TagKind.BLOCKED:

@@ -3,8 +3,10 @@
 Starts a broker from broker_config/dev, imports the demo department into
 central's SQLite database, registers a device, runs ``lh-central serve`` and a
 simulated Pi (``lh-device simulate``) fed a short script of taps, then shows
-what central stored.  ``--interactive`` hands the device your keyboard instead
-(type ``tap 04A1B2C3``, ``status``, ``quit``).
+what central stored.  ``--interactive`` hands the device your keyboard instead, at a
+``device>`` prompt: the device runs with its screen (drawn off-screen), so ``tap 04A1B2C3``,
+``touch X Y``, ``screenshot FILE.png``, ``status``, ``wait S`` and ``quit`` all work (``help``
+lists them); ``quit`` waits for unsent events to reach central, or says how many remain.
 
 Central also serves the web (``serve --api-port``) with a local test identity provider
 (oidc-provider-mock) for guardians and staff: the demo prints the address and what to type at
@@ -26,9 +28,10 @@ import sys
 import time
 import warnings
 from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager, redirect_stderr
+from contextlib import ExitStack, contextmanager, redirect_stderr, suppress
 from http.cookies import SimpleCookie
 from pathlib import Path
+from typing import IO
 from urllib.parse import urljoin, urlsplit
 
 import httpx
@@ -156,6 +159,82 @@ def smoke_sign_in(web: str, sub: str) -> int:
         return r.status_code
 
 
+INTERACTIVE_HELP = """\
+device commands (the screen is 800x480, drawn off-screen: look at it with screenshot):
+  tap UID              a tag on the reader (the demo tags are listed above)
+  touch X Y            a finger on the screen at pixel X, Y
+  screenshot FILE.png  save what the screen shows now
+  status               outbox depth, roster version, connection
+  wait SECONDS         pause
+  reader broken|ok     pretend the tag reader fails, or works again
+  quit                 send what is unsent (up to 5 s), then stop everything
+Until central's roster arrives (a few seconds) every tag is unknown: the device says so."""
+
+
+def interact(cmd: list[Path | str], env: dict[str, str]) -> None:
+    """The device with its screen, fed from a ``device>`` prompt; ``help`` lists the commands.
+    Each prompt comes after the device's answer to the last command."""
+    import queue
+    import threading
+
+    proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env)
+    assert proc.stdin is not None and proc.stdout is not None
+    answers: queue.Queue[str] = queue.Queue()
+
+    def pump(stream: IO[str]) -> None:
+        for out in stream:
+            print(out, end="", flush=True)
+            answers.put(out)
+
+    pumper = threading.Thread(target=pump, args=(proc.stdout,), daemon=True)
+    pumper.start()
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and proc.poll() is None:  # its first frame
+        try:
+            if answers.get(timeout=0.5).startswith("ready"):
+                break
+        except queue.Empty:
+            pass
+    print(INTERACTIVE_HELP)
+    try:
+        while proc.poll() is None:
+            try:
+                line = input("device> ").strip()
+            except EOFError:
+                line = "quit"
+            if not line:
+                continue
+            if line in ("help", "?"):
+                print(INTERACTIVE_HELP)
+                continue
+            while not answers.empty():
+                answers.get_nowait()
+            proc.stdin.write(line + "\n")
+            proc.stdin.flush()
+            word, *rest = line.split()
+            if word == "quit":
+                break
+            pause = float(rest[0]) if word == "wait" and rest and rest[0].replace(".", "", 1).isdigit() else 0
+            if word != "wait":
+                with suppress(queue.Empty):
+                    answers.get(timeout=5)
+            time.sleep(pause)
+    except (KeyboardInterrupt, BrokenPipeError):
+        pass
+    finally:
+        if proc.poll() is None:
+            try:
+                proc.stdin.write("quit\n")
+                proc.stdin.close()
+            except BrokenPipeError:
+                pass
+        proc.wait(30)
+        with suppress(BrokenPipeError):
+            proc.stdin.close()
+        pumper.join(5)  # its last words (the quit summary) before the demo goes on
+        proc.stdout.close()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--interactive", action="store_true", help="type device commands yourself")
@@ -257,7 +336,7 @@ def main() -> None:
         env = dict(os.environ, SDL_VIDEODRIVER=os.environ.get("SDL_VIDEODRIVER", "dummy"))
         cmd = [BIN / "lh-device", "simulate", "--config", str(cfg), "--headless"]
         if args.interactive:
-            subprocess.run(cmd, check=True, env=env)
+            interact([BIN / "lh-device", "simulate", "--config", str(cfg)], env)
         else:
             print(SCRIPT.replace("\n", " | "))
             subprocess.run(cmd, input=SCRIPT, text=True, check=True, env=env)

@@ -140,7 +140,8 @@ class UiLoop:
         if name == "tap":
             c.on_tap(self.normalize(_arg(args, 0, "tap UID")))
             c.tick()
-            self._say(f"tap: screen {c.screen.value}")
+            waiting = " (waiting for the roster: none from central yet)" if c.terminal.roster is None else ""
+            self._say(f"tap: screen {c.screen.value}{waiting}")
         elif name == "touch":
             x, y = int(_arg(args, 0, "touch X Y")), int(_arg(args, 1, "touch X Y"))
             self.display.render()  # hit-test what is on screen now
