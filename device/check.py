@@ -233,6 +233,7 @@ def try_connect(config: DeviceConfig, timeout: float = 10.0) -> tuple[bool, str]
             done.set()
 
     client.on_connect = on_connect
+
     def on_disconnect(_c: Any, _u: Any, _f: Any, rc: Any, _p: Any = None) -> None:
         watch.disconnected(rc)
 
