@@ -71,8 +71,7 @@ def explain(error: BaseException | str, hints: ConnectHints) -> str:
             if names:
                 return (
                     f"the broker's certificate is for {', '.join(names)}, not {hints.host}: "
-                    f"connect to {names[0]} ({hints.url_option}), or re-issue the broker certificate "
-                    f"with that name (lh-provision init-site --alt-name {hints.host})"
+                    f"connect to {names[0]} ({hints.url_option}), or re-issue it with --alt-name {hints.host}"
                 )
             return (
                 f"the broker's certificate does not name {hints.host}: connect with the name it carries "

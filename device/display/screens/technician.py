@@ -10,7 +10,7 @@ import pygame
 from device.display import intents as it
 from device.display import theme
 from device.display.i18n import N_, Translator
-from device.display.painter import Button, Painter, wrap
+from device.display.painter import Button, Painter, font, wrap
 from device.display.screens.base import Screen, body_rect, draw_header, footer
 from device.display.theme import Color, Layout
 from device.display.view import TechInfo, View
@@ -73,10 +73,24 @@ def _error_lines(tr: Translator, t: TechInfo, wrap_value: Wrap) -> list[Line]:
     size, (first, *rest) = wrap_value(t.last_error)
     when = t.last_error_at.strftime("%H:%M") if t.last_error_at else ""
     where = tr(SOURCES[t.last_error_source]) if t.last_error_source else ""
+    second, *third = rest if len(rest) > 1 else [" ".join(rest)]
     return [
         Line(key, first, size=size),
-        Line(", ".join(x for x in (when, where) if x), " ".join(rest), size=size),
+        Line(", ".join(x for x in (when, where) if x), second, size=size),
+        *(Line(ERROR_CONTINUED, " ".join(third), size=size) for _ in third[:1]),
     ]
+
+
+ERROR_CONTINUED = " "  # the key column of a long error's third row (issue 10: whole sentences)
+
+
+def wrap_error(text: str, width: int, size: int) -> tuple[int, list[str]]:
+    """Two rows for the last error, three when two cannot hold it even at the smallest size:
+    a connection error is a sentence saying what to do, and none of it may be cut off."""
+    fitted, out = wrap(text, width, size, bold=True)
+    if all(font(fitted, True).size(line)[0] <= width for line in out):
+        return fitted, out
+    return wrap(text, width, size, bold=True, lines=3)
 
 
 def _digest_lines(key: str, digest: str | None) -> list[Line]:
@@ -104,7 +118,7 @@ class TechnicianScreen(Screen):
         body = body_rect(lay)
         key_w = body.width * 37 // 100
         size = lay.font("small")
-        items = lines(tr, view.tech, lambda s: wrap(s, body.width - key_w, size, bold=True))
+        items = lines(tr, view.tech, lambda s: wrap_error(s, body.width - key_w, size))
         lh = body.height // len(items)
         for i, line in enumerate(items):
             y = body.top + i * lh
