@@ -96,16 +96,27 @@ def collect_statuses(
     client.username_pw_set(creds.username, creds.password_file.read_text().strip())
     client.on_connect = on_connect
     client.on_message = on_message
+    from protocol.connection import ConnectHints, explain, explain_refusal
+
+    hints = ConnectHints(
+        host=parts.hostname,
+        port=port,
+        username=creds.username,
+        tls=parts.scheme == "mqtts",
+        client_cert=True,
+        ca_file=str(creds.ca),
+        password_option=str(creds.password_file),
+    )
     try:
         client.connect(parts.hostname, port, keepalive=30)
-    except (OSError, ssl.SSLError) as exc:
-        raise ProvisionError(f"cannot reach the broker at {parts.hostname}:{port}: {exc}") from None
+    except (OSError, ssl.SSLError) as exc:  # one sentence: what failed, what to do (issue 10)
+        raise ProvisionError(explain(exc, hints)) from None
     client.loop_start()
     try:
         if not connected.wait(5):
             raise ProvisionError(f"no answer from the broker at {parts.hostname}:{port}")
         if failure:
-            raise ProvisionError(f"the broker refused {creds.username}: {failure[0]}")
+            raise ProvisionError(explain_refusal(failure[0], hints))
         time.sleep(wait_s)
     finally:
         client.disconnect()

@@ -220,3 +220,18 @@ def test_check_config_connect_logs_in_with_the_config(
     assert main(["check-config", "--config", str(copy / "device.toml"), "--connect"]) == 1
     err = capsys.readouterr().err
     assert "error: broker: the broker at 127.0.0.1" in err and "refused the login of user 'dev-a'" in err
+
+
+@PAHO_LEAKS_FAILED_SOCKET
+def test_provision_list_says_why_too(running_site: tuple[Site, SiteBroker]) -> None:
+    from tests.provisioning.helpers import lh
+
+    site, broker = running_site
+    out = lh(
+        "list", "--site", str(site.root), "--broker", f"mqtts://localhost:{broker.port}", ok=False
+    ).output
+    assert "the broker's certificate is for 127.0.0.1, not localhost" in " ".join(out.split())
+    out = lh(
+        "list", "--site", str(site.root), "--broker", f"mqtts://127.0.0.1:{free_port()}", ok=False
+    ).output
+    assert "nothing accepts connections at 127.0.0.1:" in out
