@@ -239,6 +239,7 @@ def _check_batch(ledger: Ledger, hostile: list[RawMessage], new: int, again: int
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(max(300, EXAMPLES // 2))  # the full form takes minutes
 def test_fuzz_ingest(seeded) -> None:
     db_url, _key = seeded
     ledger = Ledger(db_url)

@@ -155,6 +155,7 @@ def device(tmp_path: Path) -> Any:
     store.close()
 
 
+@pytest.mark.timeout(max(300, EXAMPLES // 2))
 def test_fuzz_roster(device: Any, tmp_path: Path) -> None:
     store, terminal, link = device
     seen = {"applied": 0, "refused": 0}
@@ -191,6 +192,7 @@ def test_fuzz_roster(device: Any, tmp_path: Path) -> None:
     print(f"\nfuzz roster: {seen['applied']} handled, {seen['refused']} refused with ProtocolError")
 
 
+@pytest.mark.timeout(max(300, EXAMPLES // 2))
 def test_fuzz_ack(device: Any) -> None:
     store, _terminal, link = device
     anna = Actor(kind=ActorKind.GUARDIAN, id="g-anna")
