@@ -121,8 +121,14 @@ class CentralService:
         self._roster_day: date | None = None
         self._wanted_full_publish = threading.Event()
         self._dirty: set[str] = set()
+        self._dirty_lock = threading.Lock()
+        self._roster_wake = threading.Event()
+        self._rosters: threading.Thread | None = None
         self._last_roster_publish = 0.0
         self.roster_min_interval_s = 1.0
+        self.refresh_share = 0.2
+        """At most this share of the roster thread's time goes to the periodic full refresh:
+        with many departments (each a roster to build and hash) the next refresh waits longer."""
         self.stats: dict[str, int] = defaultdict(int)
 
         c = mqtt.Client(
@@ -170,6 +176,10 @@ class CentralService:
         self.client.loop_start()
         self._worker = threading.Thread(target=self._work, name="central-ingest", daemon=True)
         self._worker.start()
+        # Rosters are built in a thread of their own, off the ack path: a rush of check-ins
+        # across hundreds of departments must not wait behind roster builds (bench/rush.py).
+        self._rosters = threading.Thread(target=self._roster_loop, name="central-rosters", daemon=True)
+        self._rosters.start()
 
     def wait_connected(self, timeout: float = 10.0) -> bool:
         """Connected, subscribed and announced online (or False after ``timeout``)."""
@@ -178,8 +188,11 @@ class CentralService:
     def stop(self, timeout: float = 5.0) -> None:
         """Finish the batch in hand, say offline, disconnect."""
         self._stopping.set()
+        self._roster_wake.set()
         if self._worker is not None:
             self._worker.join(timeout)
+        if self._rosters is not None:
+            self._rosters.join(timeout)
         if self._connected.is_set():
             info = self.client.publish(
                 self.topics.central_status, self._status("offline"), qos=1, retain=True
@@ -194,8 +207,19 @@ class CentralService:
             self._ingest_process.close()
 
     def roster_changed(self, department_id: str | None = None) -> None:
-        """Ask for rosters to be rebuilt now (after an API change, say)."""
-        self._wanted_full_publish.set()
+        """Ask for a department's roster (all rosters if None) to be rebuilt now (after an API
+        or web change, say)."""
+        if department_id is None:
+            self._wanted_full_publish.set()
+        else:
+            self._mark_dirty({department_id})
+        self._roster_wake.set()
+
+    def _mark_dirty(self, departments: set[str]) -> None:
+        if departments:
+            with self._dirty_lock:
+                self._dirty |= departments
+            self._roster_wake.set()
 
     # -- paho callbacks ---------------------------------------------------------------
 
@@ -262,36 +286,49 @@ class CentralService:
         return batch
 
     def _work(self) -> None:
-        last_refresh = 0.0
         while not (self._stopping.is_set() and self._queue.empty()):
             batch = self._take_batch()
             if batch:
                 self._handle(batch)
+
+    def _roster_loop(self) -> None:
+        """Publish changed departments' rosters (at most every roster_min_interval_s), and all
+        rosters every refresh_s (a notice or a new day begins, an import or a blocked tag from
+        another process).  Each is built after the commit it reflects, so a device never sees
+        a roster older than an ack."""
+        next_refresh = 0.0
+        while not self._stopping.is_set():
+            self._roster_wake.wait(timeout=0.5)
+            self._roster_wake.clear()
             now = time.monotonic()
-            # Rosters follow changes within roster_min_interval_s; under load one
-            # rebuild covers many batches.  Each is built after the commit it
-            # reflects, so a device never sees a roster older than an ack.
-            if self._dirty and (
-                self._queue.empty() or now - self._last_roster_publish > self.roster_min_interval_s
-            ):
-                dirty, self._dirty = self._dirty, set()
+            with self._dirty_lock:
+                pending = bool(self._dirty)
+            wait = self.roster_min_interval_s - (now - self._last_roster_publish)
+            if pending and wait > 0:  # under load, one rebuild covers many batches
+                time.sleep(min(wait, 0.5))
+                self._roster_wake.set()
+            elif pending:
+                with self._dirty_lock:
+                    dirty, self._dirty = self._dirty, set()
                 self._last_roster_publish = now
                 try:
                     self.publish_rosters(dirty, force=False)
                 except Exception:
                     logger.exception("roster publish failed; the periodic refresh will retry")
-                    self._dirty |= dirty
+                    self._mark_dirty(dirty)
             today = datetime.now(TZ).date()
-            due = now - last_refresh > self.refresh_s or today != self._roster_day
+            due = now >= next_refresh or today != self._roster_day
             if self._connected.is_set() and (due or self._wanted_full_publish.is_set()):
                 force = self._wanted_full_publish.is_set() or today != self._roster_day
                 self._wanted_full_publish.clear()
-                last_refresh = now
                 self._roster_day = today
+                started = time.monotonic()
                 try:
                     self.publish_rosters(None, force=force)
                 except Exception:
                     logger.exception("roster refresh failed; will retry")
+                took = time.monotonic() - started
+                next_refresh = time.monotonic() + max(self.refresh_s, took / self.refresh_share)
 
     def _handle(self, batch: list[_Incoming]) -> None:
         events = [m for m in batch if m.topic.endswith("/events")]
@@ -311,7 +348,7 @@ class CentralService:
         self.stats["dead_letters"] += outcome.dead_letters
         self.stats["implausible_time"] += outcome.implausible_time
         self.stats["unconfirmed_handover"] += outcome.unconfirmed_handover
-        self._dirty |= outcome.changed_departments
+        self._mark_dirty(set(outcome.changed_departments))
         for device_id, payloads in outcome.acks.items():
             for payload in payloads:
                 self.client.publish(self.topics.acks(device_id), payload, qos=1)
