@@ -14,6 +14,7 @@ import io
 from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Collection, Iterable
+from typing import Any
 
 from sqlalchemy import Select, String, select, type_coerce
 from sqlalchemy.orm import Session
@@ -39,7 +40,7 @@ from central.rules.reports import ReportRow, month_days
 _ZERO = dt.timedelta(0)
 
 
-def events_query(first: dt.date, last: dt.date, department_ids: Collection[str] | None) -> Select:  # type: ignore[type-arg]
+def events_query(first: dt.date, last: dt.date, department_ids: Collection[str] | None) -> Select:
     """The SELECT behind :func:`month_events` (also timed on its own by bench/report.py)."""
     start, _ = day_bounds(first)
     _, end = day_bounds(last)
@@ -187,7 +188,7 @@ def expected(
     At most EXPECTED_MAX_DAYS days (:func:`check_expected_range`)."""
     check_expected_range(first, last)
     inputs = loader.load(session, first, last, department_ids=department_ids)
-    plans: dict[str, list] = defaultdict(list)  # type: ignore[type-arg]
+    plans: dict[str, list[Any]] = defaultdict(list)
     day = first
     while day <= last:
         for dept, children in inputs.children_by_department.items():

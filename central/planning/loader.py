@@ -31,7 +31,7 @@ class PlanInputs:
     """Leave and reported absences (frånvaro), which plan alike."""
 
 
-def _children_query(department_ids: Collection[str] | None) -> Select[tuple[str, str]]:
+def _children_query(department_ids: Collection[str] | None) -> Select:
     q = select(Child.id, Child.department_id).order_by(Child.department_id, Child.first_name, Child.id)
     if department_ids is not None:
         q = q.where(Child.department_id.in_(list(department_ids)))
@@ -40,7 +40,7 @@ def _children_query(department_ids: Collection[str] | None) -> Select[tuple[str,
 
 def _scoped(
     q: Select, child_col: object, department_ids: Collection[str] | None, child_ids: Collection[str] | None
-) -> Select:  # type: ignore[type-arg]
+) -> Select:
     if child_ids is not None:
         return q.where(child_col.in_(list(child_ids)))  # type: ignore[attr-defined]
     if department_ids is not None:
@@ -53,7 +53,7 @@ def queries(
     last: dt.date,
     department_ids: Collection[str] | None = None,
     child_ids: Collection[str] | None = None,
-) -> tuple[Select, Select, Select, Select, Select]:  # type: ignore[type-arg]
+) -> tuple[Select, Select, Select, Select, Select]:
     """The SELECTs behind :func:`load` (children, schedules, agreements, leave, absences), for
     reuse and timing."""
     children = _children_query(department_ids)

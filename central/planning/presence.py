@@ -17,6 +17,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Collection
 from dataclasses import dataclass
+from typing import cast
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -36,6 +37,7 @@ from central.rules import (
     local_date,
     presence_intervals,
 )
+from central.rules.presence import EventType
 
 WEB_DEVICE_ID = "web"
 """The device id of events made through the API (staff corrections); never a real Pi's id."""
@@ -67,7 +69,7 @@ def events_by_child(
         EventRow.child_id.in_(list(child_ids)), EventRow.occurred_at >= start, EventRow.occurred_at < end
     )
     for event_id, child_id, type_, occurred_at, synced in session.execute(q):
-        out[child_id].append(PresenceEvent(event_id, child_id, type_, occurred_at, synced))
+        out[child_id].append(PresenceEvent(event_id, child_id, cast(EventType, type_), occurred_at, synced))
     return out
 
 

@@ -115,7 +115,7 @@ def unit_settings(session: Session, department_id: str) -> RosterUnit:
     """The roster's form of the department's unit settings (the defaults without a unit)."""
     u = units.for_department(session, department_id)
     closing = u.closing_time.replace(second=0, microsecond=0)
-    return RosterUnit(handover_mode=u.handover_mode, closing_time=closing)  # type: ignore[arg-type]
+    return RosterUnit(handover_mode=u.handover_mode, closing_time=closing)
 
 
 def active_notices(session: Session, department_id: str, day: dt.date) -> list[RosterNotice]:

@@ -39,7 +39,7 @@ WEEKDAYS = (
     N_("Saturday"),
     N_("Sunday"),
 )
-TABS = (
+TABS: tuple[tuple[str, str], ...] = (
     ("/g", N_("Overview")),
     ("/g/schema", N_("Schedule")),
     ("/g/avtal", N_("Agreements")),
