@@ -1,15 +1,14 @@
 """Who is calling: a :class:`Principal` (role and scope) from a bearer token.
 
-Until the municipality's OpenID Connect provider is wired in (BankID/e-ID for guardians,
-username and password for staff), central issues and checks its own short-lived **HS256 JWTs**.
-Everything else sees only :class:`Principal` through one :class:`Authenticator`; an OIDC
-authenticator that validates the IdP's ID token and maps its claims onto a principal
-replaces :class:`TokenAuthority` without touching the endpoints.
+People sign in on the web (:mod:`central.web`: OpenID Connect, server-side sessions).  For
+integrations and development, the JSON API takes central's own short-lived **HS256 JWTs**.
+Everything sees only :class:`Principal`; a staff member's departments are read from the
+staff table (:func:`central.access.resolve`), never from a token.
 
 Claims: ``iss``, ``aud``, ``sub`` (the person), ``iat``, ``exp``, ``role``
 (``guardian``/``staff``/``admin``: one per session, chosen at sign-in by someone who is both)
-and ``scope``: ``{"guardian_id": ...}`` for a guardian, ``{"departments": [...]}`` for staff,
-``{}`` for an administrator.
+and ``scope``: ``{"guardian_id": ...}`` for a guardian, ``{}`` for staff (an old token's
+``departments`` is ignored) and for an administrator.
 """
 
 from __future__ import annotations
@@ -95,9 +94,9 @@ class TokenAuthority:
             if not guardian_id:
                 raise ValueError("a guardian token needs the guardian id")
             scope = {"guardian_id": guardian_id}
-        elif role == "staff":
-            if not departments:
-                raise ValueError("a staff token needs at least one department")
+        elif role == "staff" and departments:
+            # Informational only: central reads a staff member's departments from its staff
+            # table (central.access.resolve), never from a token.
             scope = {"departments": sorted(departments)}
         now = now or dt.datetime.now(dt.UTC)
         claims = {
@@ -133,8 +132,6 @@ class TokenAuthority:
                 raise AuthError("invalid token: a guardian token needs scope.guardian_id")
             return Principal(subject, "guardian", guardian_id=gid)
         if role == "staff":
-            depts = scope.get("departments")
-            if not isinstance(depts, list) or not depts or not all(isinstance(d, str) for d in depts):
-                raise AuthError("invalid token: a staff token needs scope.departments")
-            return Principal(subject, "staff", department_ids=frozenset(depts))
+            # Departments are filled in from the staff table by central.access.resolve.
+            return Principal(subject, "staff")
         return Principal(subject, "admin")

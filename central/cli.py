@@ -447,11 +447,12 @@ def token(
     subject: Annotated[str, typer.Option("--subject", help="who (staff id, admin name, e-ID subject)")],
     guardian_id: Annotated[str | None, typer.Option("--guardian-id", help="a guardian's scope")] = None,
     department: Annotated[
-        list[str] | None, typer.Option("--department", help="a staff member's scope (repeat)")
+        list[str] | None, typer.Option("--department", help="ignored (staff departments: the staff table)")
     ] = None,
     ttl: Annotated[int | None, typer.Option("--ttl", help="lifetime in seconds")] = None,
 ) -> None:
-    """Mint a development bearer token (signed with LH_API_SECRET) until OIDC sign-in lands."""
+    """Mint a bearer token for the JSON API (signed with LH_API_SECRET), for integrations and
+    development; people sign in on the web (docs/web.md)."""
     from central.auth import TokenAuthority, TokenConfig
 
     try:

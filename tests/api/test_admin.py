@@ -172,8 +172,13 @@ def test_cli_report_retention_token_and_staff(api: Api, tmp_path, monkeypatch) -
     monkeypatch.setenv("LH_API_SECRET", SECRET)
     r = runner.invoke(cli, ["token", "--role", "staff", "--subject", "s-lena", "--department", "solen"])
     assert r.exit_code == 0, r.output
-    p = TokenAuthority(TokenConfig(SECRET)).authenticate(r.output.strip())
-    assert (p.subject, p.role, p.department_ids) == ("s-lena", "staff", frozenset({"solen"}))
+    token = r.output.strip()
+    p = TokenAuthority(TokenConfig(SECRET)).authenticate(token)
+    # The token names the person; the departments come from the staff table, not the token.
+    assert (p.subject, p.role, p.department_ids) == ("s-lena", "staff", frozenset())
+    assert api.client.get("/staff/departments", headers={"Authorization": f"Bearer {token}"}).json() == [
+        "solen"
+    ]
     assert runner.invoke(cli, ["token", "--role", "guardian", "--subject", "x"]).exit_code == 1
 
     r = runner.invoke(
