@@ -167,6 +167,9 @@ def _run_screen(app: DeviceApp, *, simulate: bool, script: TextIO, out: TextIO) 
         _close(feedback)
         import pygame
 
+        from device.display.painter import forget_fonts
+
+        forget_fonts()
         pygame.quit()
 
 

@@ -28,6 +28,13 @@ _STYLE: dict[str, tuple[Color, Color]] = {
 _FONTS: dict[tuple[int, bool], pygame.font.Font] = {}
 
 
+def forget_fonts() -> None:
+    """Drop the cached fonts: call before ``pygame.quit()``.  A Font outlives the font module
+    it was made by, and rendering with one after a quit and a new init crashes the process
+    (seen as a segfault when one program ran the terminal after another had quit)."""
+    _FONTS.clear()
+
+
 def font(size: int, bold: bool = False) -> pygame.font.Font:
     key = (size, bold)
     f = _FONTS.get(key)

@@ -20,6 +20,7 @@ from device.demo import DEMO_TAG_KEY, demo_roster
 from device.demo.plan import with_demo_plan
 from device.display.config import DisplayConfig
 from device.display.controller import Controller
+from device.display.painter import forget_fonts
 from device.display.session import NullFeedback
 from device.display.status import StatusSource
 from device.display.ui import Display
@@ -106,12 +107,16 @@ def _pygame() -> Iterator[None]:
     pygame.display.init()
     pygame.font.init()
     yield
+    forget_fonts()
     pygame.quit()
 
 
 @pytest.fixture
 def surface_for(_pygame: None) -> Callable[[tuple[int, int]], pygame.Surface]:
     def make(size: tuple[int, int]) -> pygame.Surface:
+        # Idempotent: a test that ran the whole terminal in-process (run_device) quit pygame.
+        pygame.display.init()
+        pygame.font.init()
         return pygame.display.set_mode(size)
 
     return make
