@@ -1,22 +1,79 @@
-"""Builds the :class:`View` from the controller's state and the device's status."""
+"""Builds the :class:`View` from the controller's state and the device's status.
+
+It reads that state through :class:`ScreenState`, the part of the controller it needs, so
+this module does not import the controller (which imports this one to build its views).
+"""
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Callable
 from dataclasses import replace
-from typing import TYPE_CHECKING
+from typing import Protocol
+from zoneinfo import ZoneInfo
 
+from device.core import Terminal
+from device.display.config import DisplayConfig
 from device.display.intents import ScreenId
 from device.display.plan import Deviation, child_notes, deviations
+from device.display.session import Pending, PinPad, StaffSession, Visit
+from device.display.status import StatusSource
 from device.display.view import ChildRow, PendingRow, View
 
 #: The idle screen shows at most this many notices (the roster's order: central sorts them).
 MAX_NOTICES = 3
 
-if TYPE_CHECKING:
-    from device.display.controller import Controller
+
+class ScreenState(Protocol):
+    """What a view is built from, read-only: the controller's state
+    (:class:`~device.display.controller.Controller`)."""
+
+    @property
+    def terminal(self) -> Terminal: ...
+
+    @property
+    def config(self) -> DisplayConfig: ...
+
+    @property
+    def status(self) -> StatusSource: ...
+
+    @property
+    def tz(self) -> ZoneInfo: ...
+
+    @property
+    def clock(self) -> Callable[[], float]: ...
+
+    @property
+    def language(self) -> str: ...
+
+    @property
+    def screen(self) -> ScreenId: ...
+
+    @property
+    def visit(self) -> Visit | None: ...
+
+    @property
+    def staff(self) -> StaffSession | None: ...
+
+    @property
+    def pin(self) -> PinPad: ...
+
+    @property
+    def pending(self) -> dict[str, Pending]: ...
+
+    @property
+    def page(self) -> int: ...
+
+    @property
+    def last_unknown(self) -> str | None: ...
+
+    @property
+    def handover_mode(self) -> str: ...
+
+    def local_now(self) -> dt.datetime: ...
 
 
-def _row(c: Controller, child_id: str, *, with_deviations: bool = False) -> ChildRow:
+def _row(c: ScreenState, child_id: str, *, with_deviations: bool = False) -> ChildRow:
     st = c.status
     entry = st.plan_of(child_id)
     status = st.status_of(child_id)
@@ -36,7 +93,7 @@ def _row(c: Controller, child_id: str, *, with_deviations: bool = False) -> Chil
     )
 
 
-def _guardian_rows(c: Controller) -> tuple[tuple[ChildRow, ...], float | None]:
+def _guardian_rows(c: ScreenState) -> tuple[tuple[ChildRow, ...], float | None]:
     v = c.visit
     if v is None:
         return (), None
@@ -54,7 +111,7 @@ def _guardian_rows(c: Controller) -> tuple[tuple[ChildRow, ...], float | None]:
     return tuple(rows), (max(left) if left else None)
 
 
-def build_view(c: Controller) -> View:
+def build_view(c: ScreenState) -> View:
     st = c.status
     screen = c.screen
     now = c.local_now()
