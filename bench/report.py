@@ -20,7 +20,7 @@ from _plans_seed import seed
 
 from central import reports
 from central.planning import loader
-from central.rules.reports import month_days
+from central.rules.hours import month_days
 from central.store import CentralStore
 
 YEAR, MONTH = 2026, 3

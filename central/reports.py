@@ -1,6 +1,6 @@
 """Reports from the database: hours per child per month (fees) and expected counts (meals).
 
-Same figures as :mod:`central.rules.reports` (the tests compare the two), computed for many
+Same figures as :mod:`central.rules.hours` (the tests compare the two), computed for many
 children at once: four bulk queries for the plan inputs and one for the month's events, then,
 per child and day, only the work that day needs — the full plan only for children with an
 agreement or leave that month, presence only on days with events, and each wall-time span
@@ -35,7 +35,7 @@ from central.rules import (
     wall_span,
     write_csv,
 )
-from central.rules.reports import ReportRow, month_days
+from central.rules.hours import ReportRow, month_days
 
 _ZERO = dt.timedelta(0)
 
@@ -55,7 +55,7 @@ def events_query(first: dt.date, last: dt.date, department_ids: Collection[str] 
 
 
 # One stored event as the report reads it: (UTC instant, 0 for check-in / 1 for check-out,
-# event id, clock synced) -- the same sort key as central.rules.presence orders events by.
+# event id, clock synced) -- the same sort key as central.rules.intervals orders events by.
 _RawEvent = tuple[dt.datetime, int, str, bool]
 
 
@@ -82,7 +82,7 @@ def month_events(
 def _attended(
     intervals: list[Interval], day_start: dt.datetime, day_end: dt.datetime, closing: dt.datetime
 ) -> tuple[dt.timedelta, int]:
-    """:func:`central.rules.reports.attended_on` with the day's instants given by the caller."""
+    """:func:`central.rules.hours.attended_on` with the day's instants given by the caller."""
     total, open_count = _ZERO, 0
     for iv in intervals:
         end = iv.end
@@ -99,7 +99,7 @@ def attended_on_day(
     """Hours present and intervals left open on ``day`` from one child's events of that day.
 
     The usual day -- one check-in, then one check-out -- is one interval from the first to the
-    second, which is what :func:`central.rules.presence_intervals` makes of it; any other day
+    second, which is what :func:`central.rules.intervals_intervals` makes of it; any other day
     goes through the engine itself (a property test holds the two equal)."""
     if len(events) == 2:
         a, b = events

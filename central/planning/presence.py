@@ -1,7 +1,7 @@
 """Presence (närvaro) and deviations (avvikelser) of a department's day, and staff corrections.
 
 Events are read in one query per department and day and handed to
-:func:`central.rules.presence_intervals`, which orders them itself: an event that arrives late
+:func:`central.rules.intervals_intervals`, which orders them itself: an event that arrives late
 or out of order (a Pi's outbox draining after an outage) lands in the right place.
 
 A staff correction (checking a child in or out by hand) is stored like any device event, with
@@ -37,7 +37,7 @@ from central.rules import (
     local_date,
     presence_intervals,
 )
-from central.rules.presence import EventType
+from central.rules.intervals import EventType
 
 WEB_DEVICE_ID = "web"
 """The device id of events made through the API (staff corrections); never a real Pi's id."""

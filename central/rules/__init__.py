@@ -15,18 +15,7 @@ from central.rules.errors import (
     ScheduleConflictError,
     ScheduleError,
 )
-from central.rules.leave import Leave
-from central.rules.period import Period
-from central.rules.plan import NoteKind, PlanEntry, PlanNote, plan_for_child, plan_for_department
-from central.rules.presence import (
-    EventType,
-    Interval,
-    IntervalFlag,
-    PresenceEvent,
-    auto_close,
-    presence_intervals,
-)
-from central.rules.reports import (
+from central.rules.hours import (
     DailyHoursRow,
     ExpectedCountRow,
     MonthlyHoursRow,
@@ -37,6 +26,17 @@ from central.rules.reports import (
     sum_month,
     write_csv,
 )
+from central.rules.intervals import (
+    EventType,
+    Interval,
+    IntervalFlag,
+    PresenceEvent,
+    auto_close,
+    presence_intervals,
+)
+from central.rules.leave import Leave
+from central.rules.period import Period
+from central.rules.plan import NoteKind, PlanEntry, PlanNote, plan_for_child, plan_for_department
 from central.rules.schedule import (
     DayTimes,
     Schedule,

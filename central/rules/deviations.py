@@ -8,12 +8,12 @@ Kinds, each one row per child (clock-unsynced: one per event):
 * ``present_on_leave`` — checked in on a day the plan has leave (ledighet);
 * ``present_without_schedule`` — checked in with no planned times (or no plan entry at all);
 * ``not_checked_out`` — still in at or after closing time.  With ``auto_close=True`` the
-  deviation says so (``auto_closed``) and :func:`~central.rules.presence.auto_close` gives the
+  deviation says so (``auto_closed``) and :func:`~central.rules.intervals.auto_close` gives the
   flagged synthetic end; nothing is closed silently;
 * ``check_out_without_check_in`` — a check-out the rules could not pair;
 * ``clock_unsynced`` — an event recorded while the device clock was not synchronised.
 
-Presence is the day's intervals from :func:`~central.rules.presence.presence_intervals` (open
+Presence is the day's intervals from :func:`~central.rules.intervals.presence_intervals` (open
 intervals still open); events are the same day's events (for the clock check).
 """
 
@@ -24,8 +24,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
+from central.rules.intervals import Interval, PresenceEvent
 from central.rules.plan import PlanEntry
-from central.rules.presence import Interval, PresenceEvent
 from central.rules.timeutil import STOCKHOLM, UTC, to_instant
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from device.display.intents import ScreenId
-from device.display.plan import Deviation, Note
+from device.display.plan_notes import Deviation, Note
 
 ErrorSource = Literal["reader", "link"]
 

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 from device.core import Terminal
 from device.display.config import DisplayConfig
 from device.display.intents import ScreenId
-from device.display.plan import Deviation, child_notes, deviations
+from device.display.plan_notes import Deviation, child_notes, deviations
 from device.display.session import Pending, PinPad, StaffSession, Visit
 from device.display.status import StatusSource
 from device.display.view import ChildRow, PendingRow, View

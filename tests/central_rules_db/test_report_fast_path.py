@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from central.reports import attended_on_day
 from central.rules import PresenceEvent, presence_intervals
-from central.rules.reports import attended_on
+from central.rules.hours import attended_on
 from central.rules.timeutil import STOCKHOLM, UTC, day_bounds, to_instant
 
 CLOSING = dt.time(18)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from device.display.i18n import N_, Translator
-from device.display.plan import Deviation, Note
+from device.display.plan_notes import Deviation, Note
 
 STATUS = {"present": N_("Checked in"), "absent": N_("Not arrived"), "gone": N_("Gone home")}
 DONE = {"check_in": N_("✓ Checked in"), "check_out": N_("✓ Checked out")}

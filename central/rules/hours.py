@@ -26,9 +26,9 @@ from dataclasses import dataclass
 from typing import Any, TextIO
 
 from central.rules.agreements import Agreement
+from central.rules.intervals import Interval, PresenceEvent, auto_close, presence_intervals
 from central.rules.leave import Leave
 from central.rules.plan import PlanEntry, plan_for_child
-from central.rules.presence import Interval, PresenceEvent, auto_close, presence_intervals
 from central.rules.schedule import Schedule, ScheduleHistory
 from central.rules.timeutil import STOCKHOLM, day_bounds, local_date, span
 
