@@ -31,9 +31,7 @@ class Topics:
 
     def __post_init__(self) -> None:
         if not self.prefix or self.prefix.startswith("/") or self.prefix.endswith("/"):
-            raise ValueError(
-                f"topic prefix {self.prefix!r} must not be empty or start/end with '/'"
-            )
+            raise ValueError(f"topic prefix {self.prefix!r} must not be empty or start/end with '/'")
         if any(c in self.prefix for c in "+#$"):
             raise ValueError(f"topic prefix {self.prefix!r} must not contain wildcards or '$'")
 

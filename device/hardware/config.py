@@ -21,13 +21,9 @@ class _Section(BaseModel):
 class Mfrc522Config(_Section):
     """An MFRC522 module on the Pi's SPI bus."""
 
-    kind: Literal["mfrc522"] = Field(
-        default="mfrc522", description="reader backend: MFRC522 over SPI"
-    )
+    kind: Literal["mfrc522"] = Field(default="mfrc522", description="reader backend: MFRC522 over SPI")
     spi_bus: int = Field(default=0, ge=0, le=6, description="SPI bus: 0 for /dev/spidev0.*")
-    spi_device: int = Field(
-        default=0, ge=0, le=3, description="chip select: 0 = CE0 (GPIO8, header pin 24)"
-    )
+    spi_device: int = Field(default=0, ge=0, le=3, description="chip select: 0 = CE0 (GPIO8, header pin 24)")
     spi_speed_hz: int = Field(
         default=1_000_000,
         ge=100_000,
@@ -45,9 +41,7 @@ class Mfrc522Config(_Section):
 class UsbHidConfig(_Section):
     """A USB reader that types the UID like a keyboard, then Enter."""
 
-    kind: Literal["usb_hid"] = Field(
-        default="usb_hid", description="reader backend: USB keyboard wedge"
-    )
+    kind: Literal["usb_hid"] = Field(default="usb_hid", description="reader backend: USB keyboard wedge")
     device_path: str = Field(
         description="evdev device, preferably stable: /dev/input/by-id/usb-...-event-kbd"
     )
@@ -68,14 +62,10 @@ class UsbHidConfig(_Section):
 class SimulatedConfig(_Section):
     """A reader fed by code or a demo script; no hardware."""
 
-    kind: Literal["simulated"] = Field(
-        default="simulated", description="reader backend: simulation"
-    )
+    kind: Literal["simulated"] = Field(default="simulated", description="reader backend: simulation")
 
 
-ReaderConfig = Annotated[
-    Mfrc522Config | UsbHidConfig | SimulatedConfig, Field(discriminator="kind")
-]
+ReaderConfig = Annotated[Mfrc522Config | UsbHidConfig | SimulatedConfig, Field(discriminator="kind")]
 
 
 class TapConfig(_Section):
@@ -115,9 +105,7 @@ class FeedbackConfig(_Section):
     buzzer_frequency_hz: float = Field(
         default=2700.0, gt=20, le=10_000, description="tone of a passive buzzer"
     )
-    active_high: bool = Field(
-        default=True, description="False if the outputs are wired to sink current"
-    )
+    active_high: bool = Field(default=True, description="False if the outputs are wired to sink current")
 
 
 class HardwareConfig(_Section):
@@ -128,9 +116,7 @@ class HardwareConfig(_Section):
         description="the tag reader backend and its options",
     )
     taps: TapConfig = Field(default_factory=lambda: TapConfig(), description="tap filtering")
-    feedback: FeedbackConfig = Field(
-        default_factory=lambda: FeedbackConfig(), description="LEDs and buzzer"
-    )
+    feedback: FeedbackConfig = Field(default_factory=lambda: FeedbackConfig(), description="LEDs and buzzer")
 
     @model_validator(mode="after")
     def _pins_do_not_clash(self) -> HardwareConfig:

@@ -152,9 +152,7 @@ class GpioFeedback(Feedback):
         self.patterns = patterns
         self._devices: list[Any] = []
         try:
-            self._green = self._add(
-                LED(green_pin, active_high=active_high, pin_factory=pin_factory)
-            )
+            self._green = self._add(LED(green_pin, active_high=active_high, pin_factory=pin_factory))
             self._red = self._add(LED(red_pin, active_high=active_high, pin_factory=pin_factory))
             self._buzzer: Any = None
             self._tone = 1.0
@@ -169,9 +167,7 @@ class GpioFeedback(Feedback):
                 )
                 self._tone = 0.5  # square wave
             elif buzzer_pin is not None:
-                self._buzzer = self._add(
-                    Buzzer(buzzer_pin, active_high=active_high, pin_factory=pin_factory)
-                )
+                self._buzzer = self._add(Buzzer(buzzer_pin, active_high=active_high, pin_factory=pin_factory))
         except GPIOZeroError as exc:
             self._close_devices()
             raise FeedbackError(f"cannot set up LEDs/buzzer: {exc}") from exc
@@ -243,9 +239,7 @@ class GpioFeedback(Feedback):
         for step in pattern:
             self._apply(step)
             with self._cond:
-                if self._cond.wait_for(
-                    lambda: self._pending is not None or self._closed, step.duration_s
-                ):
+                if self._cond.wait_for(lambda: self._pending is not None or self._closed, step.duration_s):
                     return True
         return False
 
@@ -260,9 +254,7 @@ class GpioFeedback(Feedback):
         self._applied = step
 
 
-def create_feedback(
-    config: FeedbackConfig, pin_factory: Any = None, *, fallback: bool = True
-) -> Feedback:
+def create_feedback(config: FeedbackConfig, pin_factory: Any = None, *, fallback: bool = True) -> Feedback:
     """Feedback for ``config``.  With ``fallback``, a machine without usable GPIO
     gets :class:`SilentFeedback` and a warning instead of an exception."""
     if config.kind == "silent":

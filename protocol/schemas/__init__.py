@@ -46,9 +46,7 @@ def render() -> dict[str, str]:
             **schema,
         }
         out[f"{name}.schema.json"] = json.dumps(schema, indent=2, sort_keys=True) + "\n"
-    out["events-payload.schema.json"] = (
-        json.dumps(events_payload_schema(), indent=2, sort_keys=True) + "\n"
-    )
+    out["events-payload.schema.json"] = json.dumps(events_payload_schema(), indent=2, sort_keys=True) + "\n"
     return out
 
 

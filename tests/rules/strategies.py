@@ -31,8 +31,9 @@ weeks = st.tuples(*[st.one_of(st.none(), day_times()) for _ in range(7)])
 @st.composite
 def schedules(draw: st.DrawFn, child_id: str = "c1", max_weeks: int = 4) -> Schedule:
     n = draw(st.integers(min_value=1, max_value=max_weeks))
-    return Schedule(child_id, draw(dates), tuple(draw(weeks) for _ in range(n)),
-                    schedule_id=draw(st.uuids()).hex)
+    return Schedule(
+        child_id, draw(dates), tuple(draw(weeks) for _ in range(n)), schedule_id=draw(st.uuids()).hex
+    )
 
 
 @st.composite
@@ -47,10 +48,21 @@ def periods(draw: st.DrawFn, around: dt.date | None = None) -> Period:
 @st.composite
 def agreements(draw: st.DrawFn, child_id: str = "c1", around: dt.date | None = None) -> Agreement:
     kind = draw(st.sampled_from(list(AgreementKind)))
-    person = Person(draw(st.sampled_from(["Mormor Eva", "Bo", "Lisa"])), "granne") \
-        if kind is AgreementKind.PICKUP_BY else None
-    return Agreement(draw(st.uuids()).hex, child_id, kind, draw(periods(around)), ANNA,
-                     time=draw(quarter_hours), person=person, text="text")
+    person = (
+        Person(draw(st.sampled_from(["Mormor Eva", "Bo", "Lisa"])), "granne")
+        if kind is AgreementKind.PICKUP_BY
+        else None
+    )
+    return Agreement(
+        draw(st.uuids()).hex,
+        child_id,
+        kind,
+        draw(periods(around)),
+        ANNA,
+        time=draw(quarter_hours),
+        person=person,
+        text="text",
+    )
 
 
 @st.composite

@@ -33,11 +33,15 @@ def sched(child: str, arrive: dt.time, leave: dt.time) -> Schedule:
     return Schedule.weekly(child, dt.date(2026, 8, 1), {0: (arrive, leave)})
 
 
-def run(events: list[PresenceEvent], now: dt.datetime, *, leave_for: str | None = None,
-        auto_close: bool = False) -> list[Deviation]:
+def run(
+    events: list[PresenceEvent], now: dt.datetime, *, leave_for: str | None = None, auto_close: bool = False
+) -> list[Deviation]:
     children = ["early", "late", "free", "holiday"]
-    schedules = {"early": [sched("early", T(7), T(15))], "late": [sched("late", T(9), T(16))],
-                 "holiday": [sched("holiday", T(8), T(16))]}
+    schedules = {
+        "early": [sched("early", T(7), T(15))],
+        "late": [sched("late", T(9), T(16))],
+        "holiday": [sched("holiday", T(8), T(16))],
+    }
     leaves = {"holiday": [Leave("l1", "holiday", Period.day(DAY))]}
     plans = plan_for_department(children, DAY, schedules, {}, leaves)
     by_child: dict[str, list[PresenceEvent]] = {}
@@ -70,10 +74,12 @@ def test_not_picked_up_after_planned_leave_plus_grace() -> None:
 
 
 def test_present_on_leave_and_without_schedule() -> None:
-    events = [PresenceEvent("e1", "holiday", "check_in", at(8)),
-              PresenceEvent("e2", "free", "check_in", at(8)),
-              PresenceEvent("e3", "stranger", "check_in", at(8)),
-              PresenceEvent("e4", "early", "check_in", at(7))]
+    events = [
+        PresenceEvent("e1", "holiday", "check_in", at(8)),
+        PresenceEvent("e2", "free", "check_in", at(8)),
+        PresenceEvent("e3", "stranger", "check_in", at(8)),
+        PresenceEvent("e4", "early", "check_in", at(7)),
+    ]
     assert kinds(run(events, at(9))) == [
         ("free", DeviationKind.PRESENT_WITHOUT_SCHEDULE),
         ("holiday", DeviationKind.PRESENT_ON_LEAVE),
@@ -91,19 +97,29 @@ def test_still_checked_in_at_closing_is_listed_and_auto_close_is_flagged() -> No
 
 
 def test_unsynced_clock_and_unpaired_check_out() -> None:
-    events = [PresenceEvent("e1", "early", "check_in", at(7), clock_synced=False),
-              PresenceEvent("e2", "early", "check_out", at(14)),
-              PresenceEvent("e3", "early", "check_out", at(14, 30))]
+    events = [
+        PresenceEvent("e1", "early", "check_in", at(7), clock_synced=False),
+        PresenceEvent("e2", "early", "check_out", at(14)),
+        PresenceEvent("e3", "early", "check_out", at(14, 30)),
+    ]
     found = [d for d in run(events, at(15)) if d.child_id == "early"]
-    assert kinds(found) == [("early", DeviationKind.CHECK_OUT_WITHOUT_CHECK_IN),
-                            ("early", DeviationKind.CLOCK_UNSYNCED)]
+    assert kinds(found) == [
+        ("early", DeviationKind.CHECK_OUT_WITHOUT_CHECK_IN),
+        ("early", DeviationKind.CLOCK_UNSYNCED),
+    ]
     assert found[0].event_ids == ("e3",) and found[1].event_ids == ("e1",)
 
 
 def test_anomaly_alone_does_not_count_as_arrived() -> None:
-    anomaly = Interval(at(7).astimezone(UTC), at(7).astimezone(UTC),
-                       frozenset({IntervalFlag.CHECK_OUT_WITHOUT_CHECK_IN}), ("x",))
+    anomaly = Interval(
+        at(7).astimezone(UTC),
+        at(7).astimezone(UTC),
+        frozenset({IntervalFlag.CHECK_OUT_WITHOUT_CHECK_IN}),
+        ("x",),
+    )
     plans = plan_for_department(["early"], DAY, {"early": [sched("early", T(7), T(15))]}, {}, {})
     found = deviations(plans, {"early": [anomaly]}, {}, at(8), CLOSING)
-    assert kinds(found) == [("early", DeviationKind.NOT_ARRIVED),
-                            ("early", DeviationKind.CHECK_OUT_WITHOUT_CHECK_IN)]
+    assert kinds(found) == [
+        ("early", DeviationKind.NOT_ARRIVED),
+        ("early", DeviationKind.CHECK_OUT_WITHOUT_CHECK_IN),
+    ]

@@ -28,8 +28,13 @@ DAY = dt.date(2026, 9, 7)  # a Monday
 SCHED = Schedule.weekly("c1", dt.date(2026, 8, 1), {0: (T(7, 30), T(16))})
 
 
-def agreement(kind: AgreementKind, time: dt.time | None = None, aid: str = "a1",
-              person: Person | None = None, text: str | None = None) -> Agreement:
+def agreement(
+    kind: AgreementKind,
+    time: dt.time | None = None,
+    aid: str = "a1",
+    person: Person | None = None,
+    text: str | None = None,
+) -> Agreement:
     return Agreement(aid, "c1", kind, Period.day(DAY), ANNA, time=time, person=person, text=text)
 
 
@@ -48,13 +53,19 @@ def test_no_schedule_yet_and_day_without_care() -> None:
 
 def test_agreements_override_schedule_and_say_who() -> None:
     eva = Person("Eva", "mormor", "070-123 45 67")
-    entry = plan_for_child("c1", DAY, [SCHED], [
-        agreement(AgreementKind.EARLY_PICKUP, T(14), "a1"),
-        agreement(AgreementKind.LATE_DROPOFF, T(9), "a2"),
-        agreement(AgreementKind.PICKUP_BY, None, "a3", person=eva),
-        agreement(AgreementKind.WALK_HOME_ALONE, T(15), "a4"),
-        agreement(AgreementKind.NOTE, None, "a5", text="Har med sig cykel"),
-    ], [])
+    entry = plan_for_child(
+        "c1",
+        DAY,
+        [SCHED],
+        [
+            agreement(AgreementKind.EARLY_PICKUP, T(14), "a1"),
+            agreement(AgreementKind.LATE_DROPOFF, T(9), "a2"),
+            agreement(AgreementKind.PICKUP_BY, None, "a3", person=eva),
+            agreement(AgreementKind.WALK_HOME_ALONE, T(15), "a4"),
+            agreement(AgreementKind.NOTE, None, "a5", text="Har med sig cykel"),
+        ],
+        [],
+    )
     assert (entry.arrive, entry.leave) == (T(9), T(14))
     assert entry.pickup_by == "Eva (mormor)"
     assert entry.walk_home_alone_from == T(15)
@@ -71,12 +82,18 @@ def test_person_display_does_not_repeat_the_relation() -> None:
 
 
 def test_cautious_agreement_wins_when_several_cover_the_day() -> None:
-    entry = plan_for_child("c1", DAY, [SCHED], [
-        agreement(AgreementKind.EARLY_PICKUP, T(15), "a1"),
-        agreement(AgreementKind.EARLY_PICKUP, T(13), "a2"),
-        agreement(AgreementKind.PICKUP_BY, aid="a3", person=Person("Bo")),
-        agreement(AgreementKind.PICKUP_BY, aid="a4", person=Person("Lisa")),
-    ], [])
+    entry = plan_for_child(
+        "c1",
+        DAY,
+        [SCHED],
+        [
+            agreement(AgreementKind.EARLY_PICKUP, T(15), "a1"),
+            agreement(AgreementKind.EARLY_PICKUP, T(13), "a2"),
+            agreement(AgreementKind.PICKUP_BY, aid="a3", person=Person("Bo")),
+            agreement(AgreementKind.PICKUP_BY, aid="a4", person=Person("Lisa")),
+        ],
+        [],
+    )
     assert entry.leave == T(13)
     assert entry.pickup_by == "Bo / Lisa"
     assert sum(n.kind == "early_pickup" for n in entry.notes) == 2
@@ -117,11 +134,15 @@ def test_precedence_property(schedule: Schedule, ags: list[Agreement], lvs: list
 
 
 @FAST
-@given(st.lists(schedules(), max_size=3, unique_by=lambda s: s.valid_from),
-       st.lists(agreements(around=DAY), max_size=5), st.lists(leaves(around=DAY), max_size=3),
-       st.randoms(use_true_random=False))
-def test_plan_does_not_depend_on_input_order(scheds: list[Schedule], ags: list[Agreement],
-                                             lvs: list[Leave], rnd: random.Random) -> None:
+@given(
+    st.lists(schedules(), max_size=3, unique_by=lambda s: s.valid_from),
+    st.lists(agreements(around=DAY), max_size=5),
+    st.lists(leaves(around=DAY), max_size=3),
+    st.randoms(use_true_random=False),
+)
+def test_plan_does_not_depend_on_input_order(
+    scheds: list[Schedule], ags: list[Agreement], lvs: list[Leave], rnd: random.Random
+) -> None:
     expected = plan_for_child("c1", DAY, scheds, ags, lvs)
     for items in (scheds, ags, lvs):
         rnd.shuffle(items)

@@ -46,18 +46,28 @@ def test_repeated_check_in_keeps_the_earliest() -> None:
 
 
 def test_check_out_without_check_in_is_a_zero_length_anomaly() -> None:
-    events = [ev("x", "check_out", at(7)), ev("a", "check_in", at(8)), ev("b", "check_out", at(15)),
-              ev("c", "check_out", at(16))]
+    events = [
+        ev("x", "check_out", at(7)),
+        ev("a", "check_in", at(8)),
+        ev("b", "check_out", at(15)),
+        ev("c", "check_out", at(16)),
+    ]
     intervals = presence_intervals(events, DAY)
     anomalies = [iv for iv in intervals if iv.is_anomaly]
     assert [(iv.start, iv.end, iv.event_ids) for iv in anomalies] == [
-        (utc(at(7)), utc(at(7)), ("x",)), (utc(at(16)), utc(at(16)), ("c",))]
+        (utc(at(7)), utc(at(7)), ("x",)),
+        (utc(at(16)), utc(at(16)), ("c",)),
+    ]
     assert len(intervals) == 3
 
 
 def test_duplicates_other_days_and_unsynced_clock() -> None:
-    events = [ev("a", "check_in", at(8), synced=False), ev("a", "check_in", at(8), synced=False),
-              ev("y", "check_in", at(8, day=DAY - dt.timedelta(days=1))), ev("b", "check_out", at(15))]
+    events = [
+        ev("a", "check_in", at(8), synced=False),
+        ev("a", "check_in", at(8), synced=False),
+        ev("y", "check_in", at(8, day=DAY - dt.timedelta(days=1))),
+        ev("b", "check_out", at(15)),
+    ]
     [interval] = presence_intervals(events, DAY)
     assert interval.flags == {IntervalFlag.CLOCK_UNSYNCED} and interval.event_ids == ("a", "b")
 

@@ -45,8 +45,10 @@ def test_dst_days_scheduled_and_attended_hours() -> None:
     sched = Schedule.weekly("c1", dt.date(2026, 1, 1), {6: (T(1), T(17))})
     for day, hours in ((SPRING, 15), (AUTUMN, 17)):
         plan = plan_for_child("c1", day, [sched], [], [])
-        events = [PresenceEvent("a", "c1", "check_in", at(day, 1)),
-                  PresenceEvent("b", "c1", "check_out", at(day, 17))]
+        events = [
+            PresenceEvent("a", "c1", "check_in", at(day, 1)),
+            PresenceEvent("b", "c1", "check_out", at(day, 17)),
+        ]
         row = daily_hours(plan, presence_intervals(events, day), CLOSING)
         assert row.scheduled == row.planned == row.attended == hours * H
 
@@ -69,18 +71,26 @@ def test_leave_zeroes_planned_but_not_scheduled_hours() -> None:
 
 def test_month_example() -> None:
     sched = Schedule.weekly("c1", dt.date(2026, 1, 1), {d: (T(8), T(16)) for d in range(5)})
-    events = [PresenceEvent("a", "c1", "check_in", at(dt.date(2026, 9, 1), 8)),
-              PresenceEvent("b", "c1", "check_out", at(dt.date(2026, 9, 1), 15)),
-              PresenceEvent("c", "c1", "check_in", at(dt.date(2026, 10, 1), 8))]  # another month
+    events = [
+        PresenceEvent("a", "c1", "check_in", at(dt.date(2026, 9, 1), 8)),
+        PresenceEvent("b", "c1", "check_out", at(dt.date(2026, 9, 1), 15)),
+        PresenceEvent("c", "c1", "check_in", at(dt.date(2026, 10, 1), 8)),
+    ]  # another month
     row = monthly_hours("c1", 2026, 9, [sched], [], [], events, CLOSING)
     assert row == MonthlyHoursRow("c1", 2026, 9, 22 * 8 * H, 22 * 8 * H, 7 * H, 0)
 
 
 @FAST
-@given(schedules(), st.integers(1, 12), st.lists(st.tuples(st.integers(1, 28), st.integers(6, 17),
-                                                           st.integers(0, 3), st.booleans()), max_size=10))
-def test_month_is_the_sum_of_its_days(sched: Schedule, month: int,
-                                      visits: list[tuple[int, int, int, bool]]) -> None:
+@given(
+    schedules(),
+    st.integers(1, 12),
+    st.lists(
+        st.tuples(st.integers(1, 28), st.integers(6, 17), st.integers(0, 3), st.booleans()), max_size=10
+    ),
+)
+def test_month_is_the_sum_of_its_days(
+    sched: Schedule, month: int, visits: list[tuple[int, int, int, bool]]
+) -> None:
     events = []
     for i, (d, hour, length, leaves) in enumerate(visits):
         day = dt.date(2026, month, d)
@@ -105,8 +115,10 @@ def test_expected_counts_for_meals() -> None:
     day = dt.date(2026, 9, 7)
     sched = {c: [Schedule.weekly(c, dt.date(2026, 8, 1), {0: (T(8), T(16))})] for c in ("a", "b", "c")}
     leaves = {"b": [Leave("l", "b", Period.day(day))]}
-    plans = {"dep1": plan_for_department(["a", "b", "c", "d"], day, sched, {}, leaves),
-             "dep2": plan_for_department(["x"], day, {}, {}, {})}
+    plans = {
+        "dep1": plan_for_department(["a", "b", "c", "d"], day, sched, {}, leaves),
+        "dep2": plan_for_department(["x"], day, {}, {}, {}),
+    }
     assert expected_counts(plans) == [ExpectedCountRow("dep1", day, 2), ExpectedCountRow("dep2", day, 0)]
 
 

@@ -115,8 +115,11 @@ def test_history_agrees_with_linear_scan(items: list[Schedule], day: dt.date) ->
 
 def test_validate_schedule_set_refuses_a_shared_start_date() -> None:
     week = make_week({0: (T(8), T(16))})
-    ok = [Schedule("c1", WED, (week,)), Schedule("c1", WED + dt.timedelta(days=7), (week,)),
-          Schedule("c2", WED, (week,))]
+    ok = [
+        Schedule("c1", WED, (week,)),
+        Schedule("c1", WED + dt.timedelta(days=7), (week,)),
+        Schedule("c2", WED, (week,)),
+    ]
     validate_schedule_set(ok)
     with pytest.raises(ScheduleConflictError, match="child c1 already has a schedule valid from 2026-08-05"):
         validate_schedule_set([*ok, Schedule("c1", WED, (week,))])

@@ -17,9 +17,7 @@ from device.hardware.reader.base import TagReader
 logger = logging.getLogger(__name__)
 
 
-def create_reader(
-    config: HardwareConfig | ReaderConfig, taps: TapConfig | None = None
-) -> TagReader:
+def create_reader(config: HardwareConfig | ReaderConfig, taps: TapConfig | None = None) -> TagReader:
     """A reader for ``config`` (the whole hardware config, or just its ``reader`` section).
 
     Nothing is opened yet: hardware is acquired by ``start()`` or ``open()``, so
@@ -58,7 +56,5 @@ def create_reader(
     if isinstance(reader, SimulatedConfig):
         from device.hardware.reader.simulated import SimulatedReader
 
-        return SimulatedReader(
-            repeat_window_s=taps.repeat_window_s, confirm_reads=taps.confirm_reads
-        )
+        return SimulatedReader(repeat_window_s=taps.repeat_window_s, confirm_reads=taps.confirm_reads)
     raise TypeError(f"unknown reader config {type(reader).__name__}")

@@ -95,9 +95,7 @@ def uid_from_text(
 class KeystrokeDecoder:
     """Feed it events one by one; it returns a UID when a line ends with a valid one."""
 
-    def __init__(
-        self, *, number_format: NumberFormat = "auto", byte_order: ByteOrder = "msb_first"
-    ) -> None:
+    def __init__(self, *, number_format: NumberFormat = "auto", byte_order: ByteOrder = "msb_first") -> None:
         self.number_format: NumberFormat = number_format
         self.byte_order: ByteOrder = byte_order
         self._line: list[str] = []
@@ -114,9 +112,7 @@ class KeystrokeDecoder:
                 logger.debug("keyboard-wedge line discarded")
                 return None
             try:
-                return uid_from_text(
-                    line, number_format=self.number_format, byte_order=self.byte_order
-                )
+                return uid_from_text(line, number_format=self.number_format, byte_order=self.byte_order)
             except InvalidUidError as exc:
                 logger.debug("keyboard-wedge line is not a UID: %s", exc)
                 return None

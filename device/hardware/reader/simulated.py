@@ -31,9 +31,7 @@ class SimulatedReader(TagReader):
         confirm_reads: int | None = None,
     ) -> None:
         """``wait_s`` is how long :meth:`poll_once` waits for a queued tap."""
-        super().__init__(
-            poll_interval_s=0.0, repeat_window_s=repeat_window_s, confirm_reads=confirm_reads
-        )
+        super().__init__(poll_interval_s=0.0, repeat_window_s=repeat_window_s, confirm_reads=confirm_reads)
         self.wait_s = wait_s
         self._taps: queue.Queue[str] = queue.Queue()
 

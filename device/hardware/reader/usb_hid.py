@@ -61,9 +61,7 @@ class UsbHidReader(TagReader):
     ) -> None:
         """``wait_s`` bounds how long :meth:`poll_once` waits for keystrokes;
         ``opener`` opens the device (``evdev.InputDevice`` unless a test injects one)."""
-        super().__init__(
-            poll_interval_s=0.0, repeat_window_s=repeat_window_s, confirm_reads=confirm_reads
-        )
+        super().__init__(poll_interval_s=0.0, repeat_window_s=repeat_window_s, confirm_reads=confirm_reads)
         self.device_path, self.grab, self.wait_s = device_path, grab, wait_s
         self._decoder = KeystrokeDecoder(number_format=number_format, byte_order=byte_order)
         self._opener = opener
