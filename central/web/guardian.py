@@ -12,7 +12,6 @@ import datetime as dt
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -28,6 +27,7 @@ from central.rules import Person, RuleError
 from central.web import core, forms
 from central.web.core import PageError, Viewer, render, see_other
 from central.web.i18n import N_
+from central.web.signin import DB
 
 router = APIRouter(prefix="/g", include_in_schema=False)
 WEEKDAYS = (
@@ -49,12 +49,25 @@ TABS: tuple[tuple[str, str], ...] = (
 )
 
 
-def db(request: Request) -> Any:
-    with core.web_of(request).ctx.store.session() as s:
-        yield s
+async def _form(request: Request) -> Any:
+    return await request.form()
 
 
-DB = Annotated[Session, Depends(db)]
+async def _csrf_of(request: Request) -> str:
+    form = await request.form()
+    return str(form.get("csrf", ""))
+
+
+Posted = Annotated[Any, Depends(_form)]
+"""The posted form, read before the (synchronous, thread-pooled) handler runs."""
+
+
+def _posting(request: Request, s: Session, form: Any) -> tuple[Viewer, Principal]:
+    """Who posts a form: signed in as a guardian (or staff for one), with the session's CSRF token."""
+    v = core.viewer(request, s)
+    p = _principal(v)
+    core.check_csrf(v, form)
+    return v, p
 
 
 def _principal(v: Viewer) -> Principal:
@@ -237,64 +250,56 @@ def _schedule_page(
 
 
 @router.post("/schema")
-async def save_schedule(request: Request) -> Response:
-    form = await request.form()
-    return await run_in_threadpool(_save_schedule, request, form)
-
-
-def _save_schedule(request: Request, form: Any) -> Response:
+def save_schedule(request: Request, s: DB, form: Posted) -> Response:
     web = core.web_of(request)
-    with web.ctx.store.session() as s:
-        v = core.viewer(request, s)
-        p = _principal(v)
-        core.check_csrf(v, form)
-        children = _children(s, p)
-        child = _child(s, p, str(form.get("child", "")))
-        try:
-            n_weeks = max(1, min(int(form.get("n_weeks", "1")), 4))
-        except ValueError:
-            n_weeks = 1
-        replace_id = str(form.get("replace_id") or "") or None
-        data = {"valid_from": form.get("valid_from") or None, "weeks": _weeks_from_form(form, n_weeks)}
-        if n_weeks > 1:
-            data["cycle_start"] = data["valid_from"]
-        body, errors = forms.validate(sc.ScheduleIn, data, v.words, field_of=_schedule_field)
-        dept = child.department_id
-        notice = units.for_department(s, dept).min_days_ahead
-        if body is not None:
-            if all(d is None for week in body.weeks for d in week):
-                errors = {"weeks": v.words("Fill in at least one day.")}
-            else:
-                try:
-                    changes.save_schedule(
-                        s,
-                        access.actor(p),
-                        child.id,
-                        body.valid_from,
-                        body.cycle_start,
-                        [[None if d is None else (d.arrive, d.leave) for d in week] for week in body.weeks],
-                        today=web.ctx.today(),
-                        replace_id=replace_id,
-                        now=web.ctx.now(),
-                    )
-                    s.commit()
-                    web.ctx.changed(dept)
-                    return _done(v, f"/g/schema?child={child.id}", N_("The schedule is saved."))
-                except (RuleError, changes.ChangeError) as exc:
-                    s.rollback()
-                    errors = forms.domain_error(exc, v.words, notice_days=notice)
-        return _schedule_page(
-            v,
-            s,
-            children,
-            child.id,
-            n_weeks,
-            replace_id or "",
-            errors,
-            _form_dict(form),
-            422,
-            show_weekend=bool(form.get("weekend")),
-        )
+    v, p = _posting(request, s, form)
+    children = _children(s, p)
+    child = _child(s, p, str(form.get("child", "")))
+    try:
+        n_weeks = max(1, min(int(form.get("n_weeks", "1")), 4))
+    except ValueError:
+        n_weeks = 1
+    replace_id = str(form.get("replace_id") or "") or None
+    data = {"valid_from": form.get("valid_from") or None, "weeks": _weeks_from_form(form, n_weeks)}
+    if n_weeks > 1:
+        data["cycle_start"] = data["valid_from"]
+    body, errors = forms.validate(sc.ScheduleIn, data, v.words, field_of=_schedule_field)
+    dept = child.department_id
+    notice = units.for_department(s, dept).min_days_ahead
+    if body is not None:
+        if all(d is None for week in body.weeks for d in week):
+            errors = {"weeks": v.words("Fill in at least one day.")}
+        else:
+            try:
+                changes.save_schedule(
+                    s,
+                    access.actor(p),
+                    child.id,
+                    body.valid_from,
+                    body.cycle_start,
+                    [[None if d is None else (d.arrive, d.leave) for d in week] for week in body.weeks],
+                    today=web.ctx.today(),
+                    replace_id=replace_id,
+                    now=web.ctx.now(),
+                )
+                s.commit()
+                web.ctx.changed(dept)
+                return _done(v, f"/g/schema?child={child.id}", N_("The schedule is saved."))
+            except (RuleError, changes.ChangeError) as exc:
+                s.rollback()
+                errors = forms.domain_error(exc, v.words, notice_days=notice)
+    return _schedule_page(
+        v,
+        s,
+        children,
+        child.id,
+        n_weeks,
+        replace_id or "",
+        errors,
+        _form_dict(form),
+        422,
+        show_weekend=bool(form.get("weekend")),
+    )
 
 
 # -- Avtal -------------------------------------------------------------------------------
@@ -359,80 +364,70 @@ def _weekdays(form: Any) -> list[int] | None:
 
 
 @router.post("/avtal")
-async def create_agreement(request: Request) -> Response:
-    form = await request.form()
-    return await run_in_threadpool(_create_agreement, request, form)
-
-
-def _create_agreement(request: Request, form: Any) -> Response:
+def create_agreement(request: Request, s: DB, form: Posted) -> Response:
     web = core.web_of(request)
-    with web.ctx.store.session() as s:
-        v = core.viewer(request, s)
-        p = _principal(v)
-        core.check_csrf(v, form)
-        child = _child(s, p, str(form.get("child", "")))
-        kind = form.get("kind") or None
-        person = None
-        if kind == "pickup_by":
-            person = {
-                "name": form.get("person_name") or "",
-                "relation": form.get("person_relation") or None,
-                "phone": form.get("person_phone") or None,
-            }
-        data = {
-            "kind": kind,
-            "first": form.get("first") or None,
-            "last": form.get("last") or None,
-            "weekdays": _weekdays(form) if form.get("recurring") else None,
-            "time": (form.get("time") or None)
-            if kind in ("early_pickup", "late_dropoff", "walk_home_alone")
-            else None,
-            "person": person,
-            "text": form.get("text") or None,
+    v, p = _posting(request, s, form)
+    child = _child(s, p, str(form.get("child", "")))
+    kind = form.get("kind") or None
+    person = None
+    if kind == "pickup_by":
+        person = {
+            "name": form.get("person_name") or "",
+            "relation": form.get("person_relation") or None,
+            "phone": form.get("person_phone") or None,
         }
+    data = {
+        "kind": kind,
+        "first": form.get("first") or None,
+        "last": form.get("last") or None,
+        "weekdays": _weekdays(form) if form.get("recurring") else None,
+        "time": (form.get("time") or None)
+        if kind in ("early_pickup", "late_dropoff", "walk_home_alone")
+        else None,
+        "person": person,
+        "text": form.get("text") or None,
+    }
 
-        def field(loc: tuple[Any, ...]) -> str:
-            if loc and loc[0] == "person":
-                return "person_" + str(loc[1]) if len(loc) > 1 else "person_name"
-            return str(loc[0]) if loc else "form"
+    def field(loc: tuple[Any, ...]) -> str:
+        if loc and loc[0] == "person":
+            return "person_" + str(loc[1]) if len(loc) > 1 else "person_name"
+        return str(loc[0]) if loc else "form"
 
-        body, errors = forms.validate(sc.AgreementIn, data, v.words, field_of=field)
-        if body is not None:
-            try:
-                pers = (
-                    Person(body.person.name, body.person.relation, body.person.phone) if body.person else None
-                )
-                row = changes.add_agreement(
-                    s,
-                    access.actor(p),
-                    child.id,
-                    kind=body.kind.value,
-                    first=body.first,
-                    last=body.last or body.first,
-                    weekdays=body.weekdays,
-                    time=body.time,
-                    person=pers,
-                    text=body.text,
-                    today=web.ctx.today(),
-                    now=web.ctx.now(),
-                )
-                s.commit()
-                web.ctx.changed(child.department_id)
-                notify_others(web.ctx, s, row, p.guardian_id or "")
-                return _done(v, "/g/avtal", N_("The agreement is saved. The other guardian has been told."))
-            except (RuleError, changes.ChangeError) as exc:
-                s.rollback()
-                errors = forms.domain_error(exc, v.words)
-        return _list_page(
-            v,
-            s,
-            p,
-            "g_avtal.html",
-            AgreementRow,
-            errors,
-            _form_dict(form) | {"weekdays": _weekdays(form) or []},
-            422,
-        )
+    body, errors = forms.validate(sc.AgreementIn, data, v.words, field_of=field)
+    if body is not None:
+        try:
+            pers = Person(body.person.name, body.person.relation, body.person.phone) if body.person else None
+            row = changes.add_agreement(
+                s,
+                access.actor(p),
+                child.id,
+                kind=body.kind.value,
+                first=body.first,
+                last=body.last or body.first,
+                weekdays=body.weekdays,
+                time=body.time,
+                person=pers,
+                text=body.text,
+                today=web.ctx.today(),
+                now=web.ctx.now(),
+            )
+            s.commit()
+            web.ctx.changed(child.department_id)
+            notify_others(web.ctx, s, row, p.guardian_id or "")
+            return _done(v, "/g/avtal", N_("The agreement is saved. The other guardian has been told."))
+        except (RuleError, changes.ChangeError) as exc:
+            s.rollback()
+            errors = forms.domain_error(exc, v.words)
+    return _list_page(
+        v,
+        s,
+        p,
+        "g_avtal.html",
+        AgreementRow,
+        errors,
+        _form_dict(form) | {"weekdays": _weekdays(form) or []},
+        422,
+    )
 
 
 def _cancel(
@@ -449,11 +444,6 @@ def _cancel(
     s.commit()
     v.web.ctx.changed(department_of(s, row.child_id))
     return _done(v, url, message)
-
-
-async def _csrf_of(request: Request) -> str:
-    form = await request.form()
-    return str(form.get("csrf", ""))
 
 
 Csrf = Annotated[str, Depends(_csrf_of)]
@@ -474,54 +464,46 @@ def leave(request: Request, s: DB) -> Response:
 
 
 @router.post("/ledighet")
-async def create_leave(request: Request) -> Response:
-    form = await request.form()
-    return await run_in_threadpool(_create_leave, request, form)
-
-
-def _create_leave(request: Request, form: Any) -> Response:
+def create_leave(request: Request, s: DB, form: Posted) -> Response:
     web = core.web_of(request)
-    with web.ctx.store.session() as s:
-        v = core.viewer(request, s)
-        p = _principal(v)
-        core.check_csrf(v, form)
-        child = _child(s, p, str(form.get("child", "")))
-        data = {
-            "first": form.get("first") or None,
-            "last": form.get("last") or None,
-            "weekdays": _weekdays(form) if form.get("recurring") else None,
-            "text": form.get("text") or None,
-        }
-        body, errors = forms.validate(sc.LeaveIn, data, v.words)
-        if body is not None:
-            try:
-                changes.add_leave(
-                    s,
-                    access.actor(p),
-                    child.id,
-                    first=body.first,
-                    last=body.last or body.first,
-                    weekdays=body.weekdays,
-                    text=body.text,
-                    today=web.ctx.today(),
-                    now=web.ctx.now(),
-                )
-                s.commit()
-                web.ctx.changed(child.department_id)
-                return _done(v, "/g/ledighet", N_("The leave is saved."))
-            except (RuleError, changes.ChangeError) as exc:
-                s.rollback()
-                errors = forms.domain_error(exc, v.words)
-        return _list_page(
-            v,
-            s,
-            p,
-            "g_ledighet.html",
-            LeaveRow,
-            errors,
-            _form_dict(form) | {"weekdays": _weekdays(form) or []},
-            422,
-        )
+    v, p = _posting(request, s, form)
+    child = _child(s, p, str(form.get("child", "")))
+    data = {
+        "first": form.get("first") or None,
+        "last": form.get("last") or None,
+        "weekdays": _weekdays(form) if form.get("recurring") else None,
+        "text": form.get("text") or None,
+    }
+    body, errors = forms.validate(sc.LeaveIn, data, v.words)
+    if body is not None:
+        try:
+            changes.add_leave(
+                s,
+                access.actor(p),
+                child.id,
+                first=body.first,
+                last=body.last or body.first,
+                weekdays=body.weekdays,
+                text=body.text,
+                today=web.ctx.today(),
+                now=web.ctx.now(),
+            )
+            s.commit()
+            web.ctx.changed(child.department_id)
+            return _done(v, "/g/ledighet", N_("The leave is saved."))
+        except (RuleError, changes.ChangeError) as exc:
+            s.rollback()
+            errors = forms.domain_error(exc, v.words)
+    return _list_page(
+        v,
+        s,
+        p,
+        "g_ledighet.html",
+        LeaveRow,
+        errors,
+        _form_dict(form) | {"weekdays": _weekdays(form) or []},
+        422,
+    )
 
 
 @router.post("/ledighet/{row_id}/cancel")
@@ -548,42 +530,32 @@ def absence(request: Request, s: DB) -> Response:
 
 
 @router.post("/franvaro")
-async def report_absence(request: Request) -> Response:
-    form = await request.form()
-    return await run_in_threadpool(_report_absence, request, form)
-
-
-def _report_absence(request: Request, form: Any) -> Response:
+def report_absence(request: Request, s: DB, form: Posted) -> Response:
     web = core.web_of(request)
-    with web.ctx.store.session() as s:
-        v = core.viewer(request, s)
-        p = _principal(v)
-        core.check_csrf(v, form)
-        child = _child(s, p, str(form.get("child", "")))
-        body, errors = forms.validate(
-            sc.AbsenceIn, {"day": form.get("day") or None, "reason": form.get("reason") or None}, v.words
-        )
-        if body is not None:
-            try:
-                changes.add_absence(
-                    s,
-                    access.actor(p),
-                    child.id,
-                    day=body.day,
-                    reason=body.reason,
-                    today=web.ctx.today(),
-                    now=web.ctx.now(),
-                )
-                s.commit()
-                web.ctx.changed(child.department_id)
-                return _done(v, "/g/franvaro", N_("The absence is reported."))
-            except (RuleError, changes.ChangeError) as exc:
-                s.rollback()
-                errors = forms.domain_error(exc, v.words)
-        allowed = _absence_settings(s, _children(s, p))
-        return _list_page(
-            v, s, p, "g_franvaro.html", AbsenceRow, errors, _form_dict(form), 422, allowed=allowed
-        )
+    v, p = _posting(request, s, form)
+    child = _child(s, p, str(form.get("child", "")))
+    body, errors = forms.validate(
+        sc.AbsenceIn, {"day": form.get("day") or None, "reason": form.get("reason") or None}, v.words
+    )
+    if body is not None:
+        try:
+            changes.add_absence(
+                s,
+                access.actor(p),
+                child.id,
+                day=body.day,
+                reason=body.reason,
+                today=web.ctx.today(),
+                now=web.ctx.now(),
+            )
+            s.commit()
+            web.ctx.changed(child.department_id)
+            return _done(v, "/g/franvaro", N_("The absence is reported."))
+        except (RuleError, changes.ChangeError) as exc:
+            s.rollback()
+            errors = forms.domain_error(exc, v.words)
+    allowed = _absence_settings(s, _children(s, p))
+    return _list_page(v, s, p, "g_franvaro.html", AbsenceRow, errors, _form_dict(form), 422, allowed=allowed)
 
 
 @router.post("/franvaro/{row_id}/cancel")
@@ -629,30 +601,21 @@ def details(request: Request, s: DB) -> Response:
 
 
 @router.post("/uppgifter")
-async def update_details(request: Request) -> Response:
-    form = await request.form()
-    return await run_in_threadpool(_update_details, request, form)
-
-
-def _update_details(request: Request, form: Any) -> Response:
-    web = core.web_of(request)
-    with web.ctx.store.session() as s:
-        v = core.viewer(request, s)
-        p = _principal(v)
-        core.check_csrf(v, form)
-        data = {
-            "phone": (form.get("phone") or "").strip() or None,
-            "email": (form.get("email") or "").strip() or None,
-        }
-        body, errors = forms.validate(sc.ContactIn, data, v.words)
-        if body is not None:
-            try:
-                changes.update_contact(
-                    s, access.actor(p), p.guardian_id or "", phone=body.phone, email=body.email
-                )
-                s.commit()
-                return _done(v, "/g/uppgifter", N_("Your details are saved."))
-            except changes.ChangeError as exc:
-                s.rollback()
-                errors = forms.domain_error(exc, v.words)
-        return _contact_page(v, s, p, errors, _form_dict(form), 422)
+def update_details(request: Request, s: DB, form: Posted) -> Response:
+    v, p = _posting(request, s, form)
+    data = {
+        "phone": (form.get("phone") or "").strip() or None,
+        "email": (form.get("email") or "").strip() or None,
+    }
+    body, errors = forms.validate(sc.ContactIn, data, v.words)
+    if body is not None:
+        try:
+            changes.update_contact(
+                s, access.actor(p), p.guardian_id or "", phone=body.phone, email=body.email
+            )
+            s.commit()
+            return _done(v, "/g/uppgifter", N_("Your details are saved."))
+        except changes.ChangeError as exc:
+            s.rollback()
+            errors = forms.domain_error(exc, v.words)
+    return _contact_page(v, s, p, errors, _form_dict(form), 422)
