@@ -50,6 +50,37 @@ class _Incoming:
     payload: bytes
 
 
+class DeviceBudget:
+    """A token bucket per device: how many event messages it may send per second.
+
+    A hallway sends a few taps a minute and, after an outage, a backlog in batches of 100
+    events (docs/protocol.md): 10 messages a second with a burst of 300 (30,000 events) is
+    far beyond any of that, and stops one device (a stolen Pi's credentials, a bug) from
+    taking central's ingest away from the others.  A message over the budget is
+    PUBACKed unread and gets no ack from central: the device keeps the events in its outbox
+    and sends them again after its ack timeout, so nothing is lost.
+    """
+
+    def __init__(
+        self, rate: float = 10.0, burst: float = 300.0, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.rate = rate
+        self.burst = burst
+        self._clock = clock
+        self._tokens: dict[str, tuple[float, float]] = {}
+
+    def take(self, device_id: str) -> bool:
+        """Spend one message of ``device_id``'s budget; False if it has none left."""
+        now = self._clock()
+        tokens, last = self._tokens.get(device_id, (self.burst, now))
+        tokens = min(self.burst, tokens + (now - last) * self.rate)
+        if tokens < 1.0:
+            self._tokens[device_id] = (tokens, now)
+            return False
+        self._tokens[device_id] = (tokens - 1.0, now)
+        return True
+
+
 @dataclass(frozen=True, slots=True)
 class BrokerURL:
     scheme: str
@@ -106,6 +137,8 @@ class CentralService:
         )
         self.batch_max = batch_max
         self.batch_wait_s = batch_wait_s
+        self.budget = DeviceBudget()
+        self._over_budget_logged: dict[str, float] = {}
         self.refresh_s = refresh_s
         self.plan_provider = plan_provider
         self.version = version
@@ -267,7 +300,26 @@ class CentralService:
             self.watch.disconnected(rc)
 
     def _on_message(self, _c: mqtt.Client, _u: Any, msg: mqtt.MQTTMessage) -> None:
+        device_id = self.topics.device_of(msg.topic, "events")
+        if device_id is not None and not self.budget.take(device_id):
+            self._over_budget(device_id, msg)
+            return
         self._queue.put(_Incoming(self._generation, msg.mid, msg.qos, msg.topic, bytes(msg.payload)))
+
+    def _over_budget(self, device_id: str, msg: mqtt.MQTTMessage) -> None:
+        """PUBACK unread (the broker must not redeliver it to us); no ack, so the device resends."""
+        self.stats["over_budget"] += 1
+        if msg.qos > 0:
+            self.client.ack(msg.mid, msg.qos)
+        now = time.monotonic()
+        if now - self._over_budget_logged.get(device_id, -1e9) > 60.0:
+            self._over_budget_logged[device_id] = now
+            logger.warning(
+                "device %s sends more than %.0f event messages a second: the excess is left for it "
+                "to resend (central stays free for the other devices)",
+                device_id,
+                self.budget.rate,
+            )
 
     # -- the worker -------------------------------------------------------------------
 
