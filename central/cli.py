@@ -574,10 +574,13 @@ def staff_add(
 
     from central import audit
     from central.db.schema import Department, Staff, StaffDepartment
-    from protocol.tags import hash_pin
+    from protocol.tags import hash_pin, new_pin_problem
 
     if not re.fullmatch(r"[A-Za-z0-9_.:-]{1,64}", staff_id):
         raise _fail("staff id: letters, digits and _.:- only, at most 64")
+    problem = new_pin_problem(pin) if pin else None
+    if problem:  # a stolen Pi's PIN hashes can be guessed offline: docs/security.md
+        raise _fail(f"--pin: {problem}")
     try:
         pin_hash = hash_pin(pin) if pin else None
     except ValueError as exc:

@@ -183,7 +183,19 @@ def test_cli_report_retention_token_and_staff(api: Api, tmp_path, monkeypatch) -
 
     r = runner.invoke(
         cli,
-        ["staff", "add", "s-olle", "--name", "Olle Ek", "--department", "manen", "--pin", "1234", "--db", db],
+        [
+            "staff",
+            "add",
+            "s-olle",
+            "--name",
+            "Olle Ek",
+            "--department",
+            "manen",
+            "--pin",
+            "480917",
+            "--db",
+            db,
+        ],
     )
     assert r.exit_code == 0, r.output
     assert (
@@ -193,7 +205,7 @@ def test_cli_report_retention_token_and_staff(api: Api, tmp_path, monkeypatch) -
         == 1
     )
     with api.store.session() as s:
-        assert verify_pin("1234", s.get(Staff, "s-olle").pin_hash)  # stored as a hash, never the PIN
+        assert verify_pin("480917", s.get(Staff, "s-olle").pin_hash)  # stored as a hash, never the PIN
         assert s.scalars(
             select(StaffDepartment.department_id).where(StaffDepartment.staff_id == "s-olle")
         ).all() == ["manen"]

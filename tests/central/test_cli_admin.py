@@ -105,6 +105,34 @@ def test_leavers_staff_and_passwords(tmp_path: Path, db_url: str) -> None:
     code, out = run(
         "staff", "add", "s-omar", "--name", "Omar K", "--department", "solen", "--pin", "1234", "--db", db_url
     )
+    assert code == 1 and "at least 6 digits" in out, "a new PIN of four digits is refused"
+    code, out = run(
+        "staff",
+        "add",
+        "s-omar",
+        "--name",
+        "Omar K",
+        "--department",
+        "solen",
+        "--pin",
+        "123456",
+        "--db",
+        db_url,
+    )
+    assert code == 1 and "run of digits" in out
+    code, out = run(
+        "staff",
+        "add",
+        "s-omar",
+        "--name",
+        "Omar K",
+        "--department",
+        "solen",
+        "--pin",
+        "480917",
+        "--db",
+        db_url,
+    )
     assert code == 0, out
     code, out = run(
         "staff", "set-password", "s-omar", "--username", "omar", "--stdin", "--db", db_url, input="short\n"
