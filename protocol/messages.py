@@ -153,7 +153,9 @@ class RosterStaff(_Message):
     id: EntityId
     display_name: DisplayName
     tag_digests: list[TagDigest]
-    pin_hash: str | None = Field(None, description="pbkdf2_sha256$iterations$salt$hash, or null")
+    pin_hash: str | None = Field(
+        None, description="scrypt$n$r$p$salt$hash (or the older pbkdf2_sha256$iterations$salt$hash), or null"
+    )
 
 
 class RosterDepartment(_Message):
