@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import secrets
 import shutil
+import tempfile
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,6 +19,7 @@ from pathlib import Path
 from provisioning import broker, pki
 from provisioning import bundle as bnd
 from provisioning import device as dev
+from provisioning import wheelhouse as wh
 from provisioning.passwords import hash_password, new_secret, render_password_file
 from provisioning.site import (
     PUBLIC,
@@ -375,8 +377,17 @@ def rotate_device(site: Site, device_id: str, *, pid_file: Path | None = None) -
     return outcome
 
 
-def build_bundle(site: Site, device_id: str, *, wheel: Path | None = None) -> Outcome:
-    """Write SITE/bundles/ID.tar.gz (0600) from the device's folder."""
+def build_bundle(
+    site: Site,
+    device_id: str,
+    *,
+    wheel: Path | None = None,
+    wheelhouse: Path | None = None,
+    target: wh.Target | None = None,
+) -> Outcome:
+    """Write SITE/bundles/ID.tar.gz (0600) from the device's folder, the package's wheel and the
+    wheelhouse its first boot installs from offline (``wheelhouse``, filled if incomplete, or a
+    temporary one)."""
     folder = _require_device(site, device_id)
     modes = {
         dev.CONFIG: PUBLIC,
@@ -387,11 +398,40 @@ def build_bundle(site: Site, device_id: str, *, wheel: Path | None = None) -> Ou
         dev.TAG_KEY: SECRET,
     }
     files = {name: ((folder / name).read_bytes(), mode) for name, mode in modes.items()}
+    target = target or wh.Target()
     # Always a wheel: no package index serves lamna-hamta (issue 10).  Built from this checkout
     # unless the technician gave one.
     wheel_data = (wheel.name, wheel.read_bytes()) if wheel is not None else bnd.checkout_wheel()
-    data = bnd.build_tar_gz(bnd.bundle_members(files, wheel_data))
+    with tempfile.TemporaryDirectory(prefix="lh-bundle-") as tmp:
+        wheel_file = Path(tmp) / wheel_data[0]
+        wheel_file.write_bytes(wheel_data[1])
+        house = wheelhouse if wheelhouse is not None else Path(tmp) / "wheelhouse"
+        resolution = wh.fill(house, wheel_file, target)
+        data = bnd.build_tar_gz(bnd.bundle_members(files, wheel_data, resolution.used))
     path = Path("bundles") / f"{device_id}.tar.gz"
     outcome = Outcome(written=write_files(site.root, [FileSpec(path, data, SECRET)], replace=True))
-    outcome.notes.append(f"bundle for {device_id}: {site.root / path} (with {wheel_data[0]})")
+    outcome.notes.append(
+        f"bundle for {device_id}: {site.root / path} (with {wheel_data[0]} and "
+        f"{len(resolution.used)} packages for {target.describe()}: first boot installs offline)"
+    )
+    return outcome
+
+
+def build_wheelhouse(
+    wheelhouse: Path, *, wheel: Path | None = None, target: wh.Target | None = None
+) -> Outcome:
+    """Fill ``wheelhouse`` once for many bundles (``bundle --wheelhouse``)."""
+    target = target or wh.Target()
+    wheel_data = (wheel.name, wheel.read_bytes()) if wheel is not None else bnd.checkout_wheel()
+    with tempfile.TemporaryDirectory(prefix="lh-wheelhouse-") as tmp:
+        wheel_file = Path(tmp) / wheel_data[0]
+        wheel_file.write_bytes(wheel_data[1])
+        before = set(wheelhouse.iterdir()) if wheelhouse.is_dir() else set()
+        resolution = wh.fill(wheelhouse, wheel_file, target)
+    added = sorted(set(wheelhouse.iterdir()) - before)
+    outcome = Outcome(changed=bool(added))
+    outcome.notes.append(
+        f"wheelhouse {wheelhouse} for {target.describe()}: {len(resolution.used)} packages for "
+        f"{wheel_data[0]}" + (f", {len(added)} files downloaded" if added else ", complete already")
+    )
     return outcome

@@ -8,6 +8,8 @@
     usr/local/sbin/lh-firstboot          installs the software, enables the kiosk
     opt/lamna-hamta/dist/*.whl           the package: the technician's --wheel, or built from
                                          the checkout (:func:`checkout_wheel`)
+    opt/lamna-hamta/wheelhouse/          its dependencies for the Pi (provisioning.wheelhouse):
+                                         first boot installs with ``pip --no-index``
 
 On the Pi: ``sudo tar -xzpf ID.tar.gz -C / && sudo lh-firstboot``.
 The unit and the PAM file are the device runtime's (docs/deployment.md), shipped in
@@ -25,11 +27,13 @@ import sys
 import tarfile
 import tempfile
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
 from provisioning import device as dev
+from provisioning.wheelhouse import MFRC522
 
 CONFIG_DIR = "etc/lamna-hamta"
 UNIT_NAME = "lamna-hamta-kiosk.service"
@@ -40,6 +44,7 @@ PAM_PATH = "etc/pam.d/lamna-hamta"
 OLD_UNIT_NAME = "lamna-hamta.service"
 FIRSTBOOT_PATH = "usr/local/sbin/lh-firstboot"
 DIST_DIR = "opt/lamna-hamta/dist"
+WHEELHOUSE_DIR = "opt/lamna-hamta/wheelhouse"
 VENV = "/opt/lamna-hamta/venv"
 SERVICE_USER = "lamna-hamta"
 
@@ -98,6 +103,23 @@ STATE="$ROOT/var/lib/lamna-hamta"
 SKIP="${{LH_SKIP_INSTALL:-0}}"
 log() {{ echo "lh-firstboot: $*"; }}
 
+# install_python VENV WHEELHOUSE PACKAGE GPIO: the venv and every Python package, from the
+# bundle's wheelhouse with no index (tests/provisioning run this function as it stands here).
+install_python() {{
+    local venv="$1" wheelhouse="$2" package="$3" gpio="$4" source=()
+    if [ -n "$(ls "$wheelhouse" 2>/dev/null)" ]; then
+        source=(--no-index --find-links "$wheelhouse")
+    else
+        log "the bundle has no wheelhouse ($wheelhouse): pip downloads from its index"
+    fi
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install -q "${{source[@]}}" --upgrade pip
+    "$venv/bin/pip" install -q "${{source[@]}}" "$package"
+    # mfrc522's metadata pins RPi.GPIO, which fails on a Pi 5: install it alone.
+    "$venv/bin/pip" install -q "${{source[@]}}" --no-deps {MFRC522}
+    "$venv/bin/pip" install -q "${{source[@]}}" "$gpio"
+}}
+
 for f in {dev.CONFIG} {dev.CA} {dev.CERT} {dev.KEY} {dev.PASSWORD} {dev.TAG_KEY}; do
     [ -f "$CONF/$f" ] || {{ echo "lh-firstboot: $CONF/$f is missing; unpack the bundle first" >&2; exit 1; }}
 done
@@ -113,27 +135,23 @@ if [ "$SKIP" != "1" ]; then
              "with a current lh-provision bundle (it builds one), or set LH_PACKAGE to a wheel file" >&2
         exit 1
     fi
-    log "installing system packages"
-    apt-get update -q
-    apt-get install -y -q cage python3-venv python3-dev gcc
+    if grep -qs "Raspberry Pi 5" /proc/device-tree/model; then gpio=rpi-lgpio; else gpio=RPi.GPIO; fi
+    # cage, the venv module and a compiler (spidev, evdev, RPi.GPIO are built here) come from
+    # Raspberry Pi OS's repository: apt needs the network unless the image already has them.
+    apt_packages="cage python3-venv python3-dev gcc"
+    if [ "$(dpkg-query -W -f='${{db:Status-Abbrev}}\n' $apt_packages 2>/dev/null | grep -c '^ii')" = 4 ]; then
+        log "system packages already installed"
+    else
+        log "installing system packages"
+        apt-get update -q
+        apt-get install -y -q $apt_packages
+    fi
     if [ -x /usr/bin/raspi-config ]; then
         raspi-config nonint do_spi 0 || log "could not enable SPI; enable it with raspi-config"
     fi
     log "installing the device software into {VENV}"
-    python3 -m venv "{VENV}"
-    "{VENV}/bin/pip" install -q --upgrade pip
-    if [ -n "$wheel" ]; then
-        "{VENV}/bin/pip" install -q "$wheel[device,pi]"
-    else
-        "{VENV}/bin/pip" install -q "$LH_PACKAGE"
-    fi
-    # mfrc522's metadata pins RPi.GPIO, which fails on a Pi 5: install it alone.
-    "{VENV}/bin/pip" install -q --no-deps mfrc522==0.0.7
-    if grep -qs "Raspberry Pi 5" /proc/device-tree/model; then
-        "{VENV}/bin/pip" install -q rpi-lgpio
-    else
-        "{VENV}/bin/pip" install -q RPi.GPIO
-    fi
+    if [ -n "$wheel" ]; then package="$wheel[device,pi]"; else package="$LH_PACKAGE"; fi
+    install_python "{VENV}" "$ROOT/{WHEELHOUSE_DIR}" "$package" "$gpio"
     id -u {SERVICE_USER} >/dev/null 2>&1 \\
         || useradd --system --no-create-home --shell /usr/sbin/nologin {SERVICE_USER}
     for g in spi gpio video render input; do
@@ -174,9 +192,12 @@ log "done"
 
 
 def bundle_members(
-    device_files: dict[str, tuple[bytes, int]], wheel: tuple[str, bytes] | None = None
+    device_files: dict[str, tuple[bytes, int]],
+    wheel: tuple[str, bytes] | None = None,
+    wheelhouse: Sequence[Path] = (),
 ) -> list[Member]:
-    """The archive's files: the device folder (name -> (bytes, mode)), unit, script, wheel."""
+    """The archive's files: the device folder (name -> (bytes, mode)), unit, script, wheel and
+    the wheelhouse's files."""
     members = [
         Member(f"{CONFIG_DIR}/{name}", content, mode)
         for name, (content, mode) in sorted(device_files.items())
@@ -186,6 +207,8 @@ def bundle_members(
     members.append(Member(FIRSTBOOT_PATH, render_firstboot().encode(), 0o755))
     if wheel is not None:
         members.append(Member(f"{DIST_DIR}/{wheel[0]}", wheel[1], 0o644))
+    for path in sorted(wheelhouse, key=lambda p: p.name):
+        members.append(Member(f"{WHEELHOUSE_DIR}/{path.name}", path.read_bytes(), 0o644))
     return members
 
 

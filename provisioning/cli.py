@@ -16,6 +16,7 @@ from rich.console import Console
 from rich.table import Table
 
 from provisioning import actions, status
+from provisioning import wheelhouse as wh
 from provisioning.site import ProvisionError, Site, SiteConfig
 from provisioning.tags import enroll_tag
 
@@ -143,28 +144,89 @@ def add_device(
         console.print(f"next: lh-provision bundle {device_id} --site {site}")
 
 
+WheelOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--wheel",
+        exists=True,
+        dir_okay=False,
+        help="lamna_hamta wheel to include (default: built from this checkout)",
+    ),
+]
+PiPythonOpt = Annotated[
+    str, typer.Option("--pi-python", help="the Pi's Python (Raspberry Pi OS Bookworm: 3.11)")
+]
+PiPlatformOpt = Annotated[
+    str,
+    typer.Option(
+        "--pi-platform",
+        hidden=True,
+        help="pi, or native: packages for this machine instead (tests)",
+    ),
+]
+
+
+def _target(pi_python: str, pi_platform: str) -> wh.Target:
+    if pi_platform not in ("pi", "native"):
+        raise ProvisionError(f"--pi-platform is pi or native, not {pi_platform!r}")
+    return wh.Target(python=pi_python, native=pi_platform == "native")
+
+
 @app.command("bundle")
 def bundle(
     site: SiteOpt,
     device_id: Annotated[str, typer.Argument(help="the device id")],
-    wheel: Annotated[
+    wheel: WheelOpt = None,
+    wheelhouse: Annotated[
         Path | None,
         typer.Option(
-            "--wheel",
-            exists=True,
-            dir_okay=False,
-            help="lamna_hamta wheel to include (default: built from this checkout)",
+            "--wheelhouse",
+            file_okay=False,
+            help="the Pi's Python packages: reused from DIR, downloaded into it if incomplete "
+            "(default: downloaded for this bundle alone)",
         ),
     ] = None,
+    pi_python: PiPythonOpt = wh.PI_PYTHON,
+    pi_platform: PiPlatformOpt = "pi",
 ) -> None:
-    """One tar.gz with the device's config, credentials, systemd unit and first-boot script."""
+    """One tar.gz with the device's config, credentials, systemd unit, first-boot script, the
+    package and every Python package it needs (first boot installs them offline)."""
     s = Site(site.resolve())
-    outcome = _run(lambda: actions.build_bundle(s, device_id, wheel=wheel))
+    with console.status(f"bundling {device_id} (downloads the Pi's Python packages if needed)"):
+        outcome = _run(
+            lambda: actions.build_bundle(
+                s,
+                device_id,
+                wheel=wheel,
+                wheelhouse=wheelhouse.resolve() if wheelhouse else None,
+                target=_target(pi_python, pi_platform),
+            )
+        )
     _report(outcome, s)
     console.print(
         "on the Pi: sudo tar -xzpf BUNDLE -C / && sudo lh-firstboot\n"
         "(the bundle holds secrets: delete every copy once the Pi is running)"
     )
+
+
+@app.command("wheelhouse")
+def wheelhouse_cmd(
+    folder: Annotated[Path, typer.Argument(help="the folder to fill (created if missing)", file_okay=False)],
+    wheel: WheelOpt = None,
+    pi_python: PiPythonOpt = wh.PI_PYTHON,
+    pi_platform: PiPlatformOpt = "pi",
+) -> None:
+    """Download the Pi's Python packages once (needs the network); bundles reuse them with
+    --wheelhouse FOLDER, offline."""
+    with console.status(f"downloading into {folder}"):
+        outcome = _run(
+            lambda: actions.build_wheelhouse(
+                folder.resolve(), wheel=wheel, target=_target(pi_python, pi_platform)
+            )
+        )
+    for note in outcome.notes:
+        console.print(("[green]✓[/green] " if outcome.changed else "• ") + note)
+    console.print(f"then: lh-provision bundle ID --site SITE --wheelhouse {folder}")
 
 
 @app.command("revoke-device")

@@ -187,3 +187,20 @@ def as_user(site: Site, port: int, folder: Path, username: str, password: str | 
     """Connect with the credentials in ``folder`` (a device's or a service's)."""
     pw = password if password is not None else (folder / "password").read_text().strip()
     return probe(port, folder=folder, ca=site.ca_cert, username=username, password=pw)
+
+
+#: Wheelhouses filled once and reused by later runs (``.cache/`` is git-ignored): a bundle needs
+#: the Pi's Python packages, and downloading them from PyPI for every test takes too long.
+WHEELHOUSE_CACHE = Path(__file__).resolve().parents[2] / ".cache" / "provisioning"
+
+
+def wheelhouse_args(native: bool = False) -> list[str]:
+    """``bundle`` options that reuse the cached wheelhouse: the Pi's (aarch64, CPython 3.11), or
+    with ``native`` this machine's, which a test can install here."""
+    if native:
+        import platform
+        import sys
+
+        name = f"wheelhouse-native-{sys.implementation.cache_tag}-{platform.machine()}"
+        return ["--wheelhouse", str(WHEELHOUSE_CACHE / name), "--pi-platform", "native"]
+    return ["--wheelhouse", str(WHEELHOUSE_CACHE / "wheelhouse-pi-3.11")]

@@ -11,13 +11,13 @@ import tarfile
 import zipfile
 from pathlib import Path
 
-from tests.provisioning.helpers import lh, make_site
+from tests.provisioning.helpers import lh, make_site, wheelhouse_args
 
 
 def test_a_bundle_without_wheel_carries_one_built_from_the_checkout(tmp_path: Path) -> None:
     site = make_site(tmp_path / "site")
     lh("add-device", "--site", str(site.root), "solen-1", "--department", "solen")
-    out = lh("bundle", "--site", str(site.root), "solen-1").output
+    out = lh("bundle", "--site", str(site.root), "solen-1", *wheelhouse_args()).output
     assert "with lamna_hamta-" in out
     with tarfile.open(site.bundle("solen-1")) as tar:
         names = [m.name for m in tar.getmembers() if m.name.startswith("opt/lamna-hamta/dist/")]
@@ -32,7 +32,7 @@ def test_a_bundle_without_wheel_carries_one_built_from_the_checkout(tmp_path: Pa
     for needed in ("device/cli.py", "protocol/connection.py", "provisioning/lamna-hamta-kiosk.service"):
         assert needed in files, needed
     assert "Name: lamna-hamta" in meta and "Provides-Extra: pi" in meta and "Provides-Extra: device" in meta
-    # Installs with no index at all (its dependencies come with the Pi's own pip run).
+    # Installs with no index at all (its dependencies: the wheelhouse, test_offline_install.py).
     target = tmp_path / "target"
     run = subprocess.run(
         [
@@ -58,7 +58,7 @@ def test_a_bundle_without_wheel_carries_one_built_from_the_checkout(tmp_path: Pa
 def test_firstboot_refuses_a_bundle_without_a_wheel_before_installing(tmp_path: Path) -> None:
     site = make_site(tmp_path / "site")
     lh("add-device", "--site", str(site.root), "solen-1", "--department", "solen")
-    lh("bundle", "--site", str(site.root), "solen-1")
+    lh("bundle", "--site", str(site.root), "solen-1", *wheelhouse_args())
     root = tmp_path / "pi"
     root.mkdir()
     with tarfile.open(site.bundle("solen-1")) as tar:

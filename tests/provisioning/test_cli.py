@@ -18,7 +18,7 @@ from central.store import CentralStore
 from device.config import load_config
 from protocol.tags import tag_digest
 from provisioning.site import Site
-from tests.provisioning.helpers import lh, make_site
+from tests.provisioning.helpers import lh, make_site, wheelhouse_args
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO_CSV = ROOT / "device" / "demo" / "demo.csv"
@@ -237,7 +237,7 @@ def test_enroll_tag_by_uid_and_by_digest(site: Site, db: str) -> None:
 
 def test_bundle_unpacked_and_first_boot_simulated(site: Site, tmp_path: Path) -> None:
     lh("add-device", "--site", str(site.root), "solen-1", "--department", "solen")
-    out = lh("bundle", "--site", str(site.root), "solen-1").output
+    out = lh("bundle", "--site", str(site.root), "solen-1", *wheelhouse_args()).output
     path = site.bundle("solen-1")
     assert stat.S_IMODE(path.stat().st_mode) == 0o600 and "bundles/solen-1.tar.gz" in out
     root = tmp_path / "pi"
@@ -304,7 +304,7 @@ def _tree(root: Path) -> dict[str, tuple[int, str]]:
 
 def test_rotate_deletes_the_stale_bundle(site: Site) -> None:
     lh("add-device", "--site", str(site.root), "solen-1", "--department", "solen")
-    lh("bundle", "--site", str(site.root), "solen-1")
+    lh("bundle", "--site", str(site.root), "solen-1", *wheelhouse_args())
     out = lh("rotate-device", "--site", str(site.root), "solen-1", "--yes").output
     assert not site.bundle("solen-1").exists() and "lh-provision bundle solen-1" in out
     assert "no broker running" in out
