@@ -101,15 +101,19 @@ def _child(s: Session, p: Principal, child_id: str) -> Child:
     return child
 
 
-def _page(v: Viewer, template: str, status: int = 200, **values: Any) -> Response:
+def _page(v: Viewer, s: Session, template: str, status: int = 200, **values: Any) -> Response:
     """Render a guardian page; the Frånvaro tab shows only where a child's unit takes absence
-    on the web (elsewhere the Översikt says to phone)."""
+    on the web (elsewhere the Översikt says to phone).  ``s`` is the request's own session:
+    a second one per request would exhaust the connection pool under load (seen: 20
+    concurrent sessions in bench/web.py waited on each other until timeouts)."""
     children = values.get("children")
     tabs = TABS
-    if children is not None and template != "g_franvaro.html":
-        with v.web.ctx.store.session() as s:
-            if not any(_absence_settings(s, children).values()):
-                tabs = tuple(t for t in TABS if t[0] != "/g/franvaro")
+    if (
+        children is not None
+        and template != "g_franvaro.html"
+        and not any(_absence_settings(s, children).values())
+    ):
+        tabs = tuple(t for t in TABS if t[0] != "/g/franvaro")
     return render(v, template, status=status, tabs=tabs, weekdays=WEEKDAYS, **values)
 
 
@@ -138,6 +142,7 @@ def overview(request: Request, s: DB) -> Response:
     today = v.web.ctx.today()
     return _page(
         v,
+        s,
         "g_overview.html",
         children=children,
         absence_open=_absence_settings(s, children),
@@ -232,6 +237,7 @@ def _schedule_page(
                     values[f"w{w}d{d}a"], values[f"w{w}d{d}l"] = "07:30", "16:30"
     return _page(
         v,
+        s,
         "g_schema.html",
         status=status,
         children=children,
@@ -338,6 +344,7 @@ def _list_page(
     names = {c.id: c.first_name for c in children}
     return _page(
         v,
+        s,
         template,
         status=status,
         children=children,
@@ -583,6 +590,7 @@ def _contact_page(
     editable = p.role == "staff" or changes.contact_editable(s, g.id)
     return _page(
         v,
+        s,
         "g_uppgifter.html",
         status=status,
         guardian=g,
