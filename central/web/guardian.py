@@ -9,7 +9,8 @@ JSON API, which audit (with ``on_behalf_of`` for staff) and enforce the unit's r
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any
+from collections.abc import Callable
+from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
@@ -29,6 +30,7 @@ from central.web.core import PageError, Viewer, render, see_other
 from central.web.i18n import N_
 from central.web.signin import DB
 
+T = TypeVar("T")
 router = APIRouter(prefix="/g", include_in_schema=False)
 WEEKDAYS = (
     N_("Monday"),
@@ -120,6 +122,21 @@ def _page(v: Viewer, s: Session, template: str, status: int = 200, **values: Any
 def _done(v: Viewer, url: str, message: str) -> Response:
     v.request.session["flash"] = message
     return see_other(url)
+
+
+def _commit(
+    v: Viewer, s: Session, department_id: str, write: Callable[[], T], *, notice_days: int = 0
+) -> tuple[T | None, dict[str, str]]:
+    """Run one domain write (:mod:`central.planning.changes`), commit it and republish the
+    department's roster; or roll back and give its refusal as a message beside its field."""
+    try:
+        row = write()
+    except (RuleError, changes.ChangeError) as exc:
+        s.rollback()
+        return None, forms.domain_error(exc, v.words, notice_days=notice_days)
+    s.commit()
+    v.web.ctx.changed(department_id)
+    return row, {}
 
 
 def _flash(v: Viewer) -> str | None:
@@ -276,24 +293,26 @@ def save_schedule(request: Request, s: DB, form: Posted) -> Response:
         if all(d is None for week in body.weeks for d in week):
             errors = {"weeks": v.words("Fill in at least one day.")}
         else:
-            try:
-                changes.save_schedule(
+            weeks = [[None if d is None else (d.arrive, d.leave) for d in week] for week in body.weeks]
+            _, errors = _commit(
+                v,
+                s,
+                dept,
+                lambda: changes.save_schedule(
                     s,
                     access.actor(p),
                     child.id,
                     body.valid_from,
                     body.cycle_start,
-                    [[None if d is None else (d.arrive, d.leave) for d in week] for week in body.weeks],
+                    weeks,
                     today=web.ctx.today(),
                     replace_id=replace_id,
                     now=web.ctx.now(),
-                )
-                s.commit()
-                web.ctx.changed(dept)
+                ),
+                notice_days=notice,
+            )
+            if not errors:
                 return _done(v, f"/g/schema?child={child.id}", N_("The schedule is saved."))
-            except (RuleError, changes.ChangeError) as exc:
-                s.rollback()
-                errors = forms.domain_error(exc, v.words, notice_days=notice)
     return _schedule_page(
         v,
         s,
@@ -402,9 +421,12 @@ def create_agreement(request: Request, s: DB, form: Posted) -> Response:
 
     body, errors = forms.validate(sc.AgreementIn, data, v.words, field_of=field)
     if body is not None:
-        try:
-            pers = Person(body.person.name, body.person.relation, body.person.phone) if body.person else None
-            row = changes.add_agreement(
+        pers = Person(body.person.name, body.person.relation, body.person.phone) if body.person else None
+        row, errors = _commit(
+            v,
+            s,
+            child.department_id,
+            lambda: changes.add_agreement(
                 s,
                 access.actor(p),
                 child.id,
@@ -417,14 +439,11 @@ def create_agreement(request: Request, s: DB, form: Posted) -> Response:
                 text=body.text,
                 today=web.ctx.today(),
                 now=web.ctx.now(),
-            )
-            s.commit()
-            web.ctx.changed(child.department_id)
+            ),
+        )
+        if row is not None:
             notify_others(web.ctx, s, row, p.guardian_id or "")
             return _done(v, "/g/avtal", N_("The agreement is saved. The other guardian has been told."))
-        except (RuleError, changes.ChangeError) as exc:
-            s.rollback()
-            errors = forms.domain_error(exc, v.words)
     return _list_page(
         v,
         s,
@@ -483,8 +502,11 @@ def create_leave(request: Request, s: DB, form: Posted) -> Response:
     }
     body, errors = forms.validate(sc.LeaveIn, data, v.words)
     if body is not None:
-        try:
-            changes.add_leave(
+        _, errors = _commit(
+            v,
+            s,
+            child.department_id,
+            lambda: changes.add_leave(
                 s,
                 access.actor(p),
                 child.id,
@@ -494,13 +516,10 @@ def create_leave(request: Request, s: DB, form: Posted) -> Response:
                 text=body.text,
                 today=web.ctx.today(),
                 now=web.ctx.now(),
-            )
-            s.commit()
-            web.ctx.changed(child.department_id)
+            ),
+        )
+        if not errors:
             return _done(v, "/g/ledighet", N_("The leave is saved."))
-        except (RuleError, changes.ChangeError) as exc:
-            s.rollback()
-            errors = forms.domain_error(exc, v.words)
     return _list_page(
         v,
         s,
@@ -545,8 +564,11 @@ def report_absence(request: Request, s: DB, form: Posted) -> Response:
         sc.AbsenceIn, {"day": form.get("day") or None, "reason": form.get("reason") or None}, v.words
     )
     if body is not None:
-        try:
-            changes.add_absence(
+        _, errors = _commit(
+            v,
+            s,
+            child.department_id,
+            lambda: changes.add_absence(
                 s,
                 access.actor(p),
                 child.id,
@@ -554,13 +576,10 @@ def report_absence(request: Request, s: DB, form: Posted) -> Response:
                 reason=body.reason,
                 today=web.ctx.today(),
                 now=web.ctx.now(),
-            )
-            s.commit()
-            web.ctx.changed(child.department_id)
+            ),
+        )
+        if not errors:
             return _done(v, "/g/franvaro", N_("The absence is reported."))
-        except (RuleError, changes.ChangeError) as exc:
-            s.rollback()
-            errors = forms.domain_error(exc, v.words)
     allowed = _absence_settings(s, _children(s, p))
     return _list_page(v, s, p, "g_franvaro.html", AbsenceRow, errors, _form_dict(form), 422, allowed=allowed)
 
