@@ -305,6 +305,7 @@ class DeviceLink:
             after = self._high_seq
             my_round = self._round
         while room > 0 and self.state.connected and not self._stopping.is_set():
+            self.store.after_taps()  # a guardian's tap and its confirmation go first
             items = self.store.pending(min(room, self.batch_size), after_seq=after)
             if not items:
                 return
