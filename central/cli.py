@@ -615,6 +615,16 @@ def staff_add(
     console.print(f"staff {staff_id} works in {', '.join(sorted(set(department)))}")
 
 
+def _pin_state(pin_hash: str | None) -> str:
+    """The staff list's PIN column: an old hash (pbkdf2, or a 4-digit PIN from before the
+    6-digit rule) cannot be upgraded without the PIN, so name whom to ask for a new one."""
+    from protocol.tags import pin_hash_is_current
+
+    if not pin_hash:
+        return "no"
+    return "yes" if pin_hash_is_current(pin_hash) else "old: set a new one"
+
+
 @staff_app.command("list")
 def staff_list(db: DbOpt = DEFAULT_DB_URL) -> None:
     """Staff with their departments, and how they unlock staff mode and sign in on the web."""
@@ -646,7 +656,7 @@ def staff_list(db: DbOpt = DEFAULT_DB_URL) -> None:
             st.id,
             st.name,
             " ".join(places.get(st.id, [])),
-            "yes" if st.pin_hash else "no",
+            _pin_state(st.pin_hash),
             str(tags.get(st.id, 0)),
             st.username or "",
             "yes" if st.password_hash else "no",

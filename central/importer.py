@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 
 from central.db.schema import Child, ChildGuardian, Department, Guardian, Staff, StaffDepartment, Tag
 from central.identity import IdentityNumberError, normalize_pnr, pnr_digest
-from protocol.tags import hash_pin, normalize_uid_hex, tag_digest, verify_pin
+from protocol.tags import hash_pin, new_pin_problem, normalize_uid_hex, tag_digest, verify_pin
 
 COLUMNS = (
     "department_id",
@@ -742,9 +742,15 @@ def plan_staff(session: Session, parsed: _ParsedStaff, *, replace: bool = False)
             after["username"] = username
             if before is not None:
                 before["username"] = row.username if row is not None else None
-        if pin is not None and before is not None and row is not None:
-            after["pin"] = True
-            before["pin"] = row.pin_hash is not None and verify_pin(pin, row.pin_hash)
+        if pin is not None:
+            # The file's PIN is kept if it is the one they have (4 digits may still be);
+            # a new one meets the same rule as ``lh-central staff add`` (docs/security.md).
+            same = row is not None and row.pin_hash is not None and verify_pin(pin, row.pin_hash)
+            if not same and (problem := new_pin_problem(pin)) is not None:
+                plan.problems.append(Problem(parsed.lines[sid], f"staff {sid}: {problem}"))
+            if before is not None:
+                after["pin"] = True
+                before["pin"] = same
         _change(plan, "staff", sid, before, after)
     wanted = {u.lower(): sid for sid, (_, _, _, u) in parsed.staff.items() if u}
     for sid, username in session.execute(select(Staff.id, Staff.username).where(Staff.username.is_not(None))):

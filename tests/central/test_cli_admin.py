@@ -153,11 +153,13 @@ def test_leavers_staff_and_passwords(tmp_path: Path, db_url: str) -> None:
     assert code == 1 and "belongs to staff s-omar" in out
     code, out = run("staff", "list", "--db", db_url)
     assert code == 0 and "s-omar" in out and "omar" in out
+    lena = next(line for line in out.splitlines() if "s-lena" in line)
+    assert "old: set a new one" in lena, "seeded with a cheap pbkdf2 hash: the list says so"
     assert run("staff", "remove", "s-omar", "--yes", "--db", db_url)[0] == 0
     with store.session() as s:
         assert s.get(Staff, "s-omar") is None
     staff = tmp_path / "staff.csv"
-    staff.write_text("staff_id;staff_name;departments;pin\ns-ulla;Ulla B;solen manen;4321\n")
+    staff.write_text("staff_id;staff_name;departments;pin\ns-ulla;Ulla B;solen manen;493817\n")
     code, out = run("staff", "import", "--db", db_url, str(staff))
     assert code == 0 and "staff: 1 new" in out
     assert "nothing to change" in run("staff", "import", "--db", db_url, str(staff))[1]

@@ -253,7 +253,7 @@ STAFF_HEADER = "staff_id,staff_name,departments,pin,tag_uid,username\n"
 def test_staff_file_import_plan_and_replace(db_url: str) -> None:
     from central.db.schema import Staff, StaffDepartment
     from central.importer import check, execute, read
-    from protocol.tags import verify_pin
+    from protocol.tags import hash_pin, verify_pin
 
     store = CentralStore(db_url)
     key = store.tag_key(create=True)
@@ -262,7 +262,9 @@ def test_staff_file_import_plan_and_replace(db_url: str) -> None:
         apply(s, parse(text, key))
     staff = (
         STAFF_HEADER
-        + "s-lena,Lena P,solen,2580,,lena\ns-omar,Omar K,solen manen,,04CAFE01,\ns-ulla,Ulla,manen,1234,,\n"
+        + "s-lena,Lena P,solen,258013,,lena\n"
+        + "s-omar,Omar K,solen manen,,04CAFE01,\n"
+        + "s-ulla,Ulla,manen,731904,,\n"
     )
     with store.session() as s, s.begin():
         plan = check(s, read(staff), key, staff=True)
@@ -270,18 +272,23 @@ def test_staff_file_import_plan_and_replace(db_url: str) -> None:
         execute(s, plan)
     with store.session() as s:
         lena = s.get(Staff, "s-lena")
-        assert lena.username == "lena" and verify_pin("2580", lena.pin_hash)
+        assert lena.username == "lena" and verify_pin("258013", lena.pin_hash)
         assert s.get(Tag, next(iter(plan.staff.tags))).owner_id == "s-omar"  # type: ignore[union-attr]
         assert check(s, read(staff), key, staff=True).unchanged, "same PIN again is unchanged"
     bad = STAFF_HEADER + (
-        "s-x,X,nowhere,1234,,\n"  # line 2: no department
+        "s-x,X,nowhere,731904,,\n"  # line 2: no department
         "s-y,Y,solen,,,\n"  # line 3: neither PIN nor tag
         "s-z,Z,solen,12,,lena\n"  # line 4: short PIN, and lena is s-lena's username
-        "s-w,W,solen,1234,04CAFE01,\n"  # line 5: s-omar's tag
+        "s-w,W,solen,731904,04CAFE01,\n"  # line 5: s-omar's tag
+        "s-v,V,solen,2580,,\n"  # line 6: a new PIN of 4 digits
+        "s-u,U,solen,123456,,\n"  # line 7: a run of digits
     )
     with store.session() as s:
         problems = [str(p) for p in check(s, read(bad), key, staff=True).problems]
-    assert [p.split(":")[0] for p in problems] == ["line 2", "line 3", "line 4", "line 5"]
+    assert sorted(p.split(":")[0] for p in problems) == sorted(
+        ["line 2", "line 3", "line 4", "line 5", "line 6", "line 7"]
+    )
+    assert any("line 6" in p and "at least 6 digits" in p for p in problems)
     only_solen = STAFF_HEADER + "s-lena,Lena P,solen,,,\n"
     with store.session() as s, s.begin():
         plan = check(s, read(only_solen), key, staff=True, replace=True)
@@ -291,5 +298,11 @@ def test_staff_file_import_plan_and_replace(db_url: str) -> None:
         assert set(
             s.scalars(select(StaffDepartment.department_id).where(StaffDepartment.staff_id == "s-omar"))
         ) == {"manen"}
-        assert verify_pin("2580", s.get(Staff, "s-lena").pin_hash), "an empty pin keeps the PIN"
+        assert verify_pin("258013", s.get(Staff, "s-lena").pin_hash), "an empty pin keeps the PIN"
+    with store.session() as s, s.begin():  # chosen before the 6-digit rule: still theirs
+        s.get(Staff, "s-lena").pin_hash = hash_pin("2580", iterations=1000)
+    again = STAFF_HEADER + "s-lena,Lena P,solen,2580,,\n"
+    with store.session() as s:
+        plan = check(s, read(again), key, staff=True)
+        assert not plan.problems and plan.unchanged, "the PIN she has is no new PIN"
     store.close()
