@@ -78,6 +78,7 @@ def test_mosquitto_conf_has_tls_auth_acl_crl_and_persistence() -> None:
     assert lines["crlfile"] == "/etc/mosquitto/lh/certs/crl.pem"
     assert lines["persistence"] == "true"
     assert lines["max_queued_messages"] == "100000"
+    assert lines["set_tcp_nodelay"] == "true", "a lone tap's packets must not wait for Nagle"
     assert "${" not in text
 
 
