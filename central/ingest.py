@@ -8,6 +8,7 @@ service (:mod:`central.service`) feeds it and publishes what it returns.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections import defaultdict
 from collections.abc import Sequence
@@ -76,12 +77,24 @@ class _Candidate:
     raw: Any
     topic: str
     event_id: str = ""
-    """``str(event.event_id)``, made once: a UUID's str() is not free at 20,000 events a batch."""
+    """``str(event.event_id)``, made once: a UUID's str() is not free at 20,000 events a batch.
+    The canonical spelling: what is stored and deduplicated."""
+    sent_id: str = ""
+    """The id as the device spelled it (``ABC…``, no hyphens, braces all parse as one UUID):
+    the ack carries it, because the device looks its row up by the text it sent."""
     unconfirmed: bool = False
     """A guardian's self-service handover on a device of a ``staff_confirmed`` unit."""
 
     def __post_init__(self) -> None:
-        self.event_id = str(self.event.event_id)
+        self.event_id = self.sent_id = str(self.event.event_id)
+        if isinstance(self.raw, dict):
+            sent = self.raw.get("event_id")
+            if isinstance(sent, str):
+                self.sent_id = sent
+        elif self.event_id.encode() not in self.raw:  # one event as bytes, sent in another spelling
+            sent = json.loads(self.raw).get("event_id")
+            if isinstance(sent, str):
+                self.sent_id = sent
 
 
 class Ingestor:
@@ -225,7 +238,7 @@ class Ingestor:
         valid = []
         for c in candidates:
             ev = c.event
-            eid = c.event_id
+            eid = c.sent_id  # the ack carries the id as the device spelled it
             dept = dept_of_device.get(ev.device_id)
             if dept is None:
                 reject(ev.device_id, c.topic, eid, f"device {ev.device_id!r} is not registered", _dump(c.raw))
@@ -298,15 +311,18 @@ class Ingestor:
             )
         inserted = self._insert_new(s, list(rows.values()))
         acked: set[str] = set()
+        stored_now: set[str] = set()
         for c in valid:
-            eid = c.event_id
-            if eid in acked:  # the same event twice in one batch: one ack is enough
+            if c.sent_id in acked:  # the same event twice in one batch: one ack is enough
                 continue
-            acked.add(eid)
-            status = AckStatus.STORED if eid in inserted else AckStatus.DUPLICATE
+            acked.add(c.sent_id)
+            # The first of its spellings in this batch is the one stored; any other is a duplicate.
+            new = c.event_id in inserted and c.event_id not in stored_now
+            stored_now.add(c.event_id)
+            status = AckStatus.STORED if new else AckStatus.DUPLICATE
             # Built from values we just validated: skip re-validation on the hot path.
             out.acks[c.event.device_id].append(
-                AckResult.model_construct(event_id=eid, status=status, reason=None)
+                AckResult.model_construct(event_id=c.sent_id, status=status, reason=None)
             )
         out.stored += len(inserted)
         out.duplicates += len(acked) - len(inserted)
