@@ -111,3 +111,13 @@ def _add_staff(store: object) -> None:
 @pytest.fixture
 def seeded(db_url: str, tmp_path: Path) -> tuple[str, bytes]:
     return db_url, seed_central(db_url, tmp_path)
+
+
+@pytest.fixture
+def seeded_store(seeded: tuple[str, bytes]) -> Iterator[object]:
+    """A CentralStore on the seeded database (see seed_central), closed afterwards."""
+    from central.store import CentralStore
+
+    s = CentralStore(seeded[0])
+    yield s
+    s.close()

@@ -14,7 +14,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -31,10 +30,8 @@ TOPIC = "lh/v1/dev/dev-a/events"
 
 
 @pytest.fixture
-def store(seeded: tuple[str, bytes]) -> Iterator[CentralStore]:
-    s = CentralStore(seeded[0])
-    yield s
-    s.close()
+def store(seeded_store: CentralStore) -> CentralStore:
+    return seeded_store
 
 
 def _event(type_: str, at: dt.datetime, seq: int = 1, **over: Any) -> dict[str, Any]:

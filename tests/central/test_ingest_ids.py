@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -24,10 +23,8 @@ TOPIC = "lh/v1/dev/dev-a/events"
 
 
 @pytest.fixture
-def store(seeded: tuple[str, bytes]) -> Iterator[CentralStore]:
-    s = CentralStore(seeded[0])
-    yield s
-    s.close()
+def store(seeded_store: CentralStore) -> CentralStore:
+    return seeded_store
 
 
 def _event(event_id: str, seq: int) -> dict[str, Any]:
