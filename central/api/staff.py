@@ -21,7 +21,7 @@ from central.planning.presence import (
     record_correction,
 )
 from central.planning.provider import roster_entry
-from central.rules import Interval
+from central.rules import day_status
 
 router = APIRouter(prefix="/staff", tags=["staff"], responses=sc.ERRORS)
 
@@ -35,13 +35,6 @@ def my_departments(p: StaffP) -> list[str]:
     return sorted(p.department_ids)
 
 
-def _status(intervals: list[Interval]) -> Literal["present", "absent", "gone"]:
-    real = [iv for iv in intervals if not iv.is_anomaly]
-    if not real:
-        return "absent"
-    return "present" if real[-1].end is None else "gone"
-
-
 @router.get("/departments/{department_id}/presence", response_model=sc.PresenceOut)
 def presence(department_id: StaffDepartment, ctx: Ctx, s: DB, date: DayQuery = None) -> sc.PresenceOut:
     """Who is here (utrymningslista), who has gone home, who has not come, with intervals."""
@@ -52,7 +45,7 @@ def presence(department_id: StaffDepartment, ctx: Ctx, s: DB, date: DayQuery = N
         children=[
             sc.ChildPresenceOut(
                 child_id=cid,
-                status=_status(info.presence.get(cid, [])),
+                status=day_status(info.presence.get(cid, [])),
                 intervals=[
                     sc.IntervalOut(start=iv.start, end=iv.end, flags=sorted(iv.flags))
                     for iv in info.presence.get(cid, [])

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from central.db.schema import Child, ChildGuardian, Department, Unit
 from central.planning import loader
 from central.planning.presence import events_by_child
-from central.rules import PlanEntry, plan_for_department, presence_intervals
+from central.rules import PlanEntry, day_status, plan_for_department, presence_intervals
 
 
 @dataclass
@@ -76,11 +76,12 @@ def overview(
             unit_name,
             unit_kind or "preschool",
         )
-        intervals = [iv for iv in presence_intervals(events.get(child.id, []), today) if not iv.is_anomaly]
-        if intervals:
-            ov.checked_in_at = intervals[-1].start
-            ov.checked_out_at = intervals[-1].end
-            ov.status = "present" if intervals[-1].end is None else "gone"
+        intervals = presence_intervals(events.get(child.id, []), today)
+        ov.status = day_status(intervals)
+        real = [iv for iv in intervals if not iv.is_anomaly]
+        if real:
+            ov.checked_in_at = real[-1].start
+            ov.checked_out_at = real[-1].end
         ov.has_schedule = child.id in inputs.schedules
         for n in range(days):
             day = today + dt.timedelta(days=n)

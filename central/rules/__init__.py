@@ -32,6 +32,7 @@ from central.rules.intervals import (
     IntervalFlag,
     PresenceEvent,
     auto_close,
+    day_status,
     presence_intervals,
 )
 from central.rules.leave import Leave
@@ -85,6 +86,7 @@ __all__ = [
     "daily_hours",
     "daily_hours_for_month",
     "day_bounds",
+    "day_status",
     "deviations",
     "expected_counts",
     "local_date",

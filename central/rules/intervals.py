@@ -20,7 +20,7 @@ All instants in results are UTC (see :mod:`central.rules.timeutil` for why).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Literal
@@ -74,6 +74,16 @@ class Interval:
     def is_anomaly(self) -> bool:
         """Whether this is only the record of a check-out without a check-in."""
         return IntervalFlag.CHECK_OUT_WITHOUT_CHECK_IN in self.flags
+
+
+def day_status(intervals: Sequence[Interval]) -> Literal["present", "absent", "gone"]:
+    """A child's status from its day's intervals: here if the last real interval is open,
+    gone if it closed, absent with none (a check-out without a check-in is no arrival).
+    The one rule for the JSON API, the staff pages and the rosters' status column."""
+    real = [iv for iv in intervals if not iv.is_anomaly]
+    if not real:
+        return "absent"
+    return "present" if real[-1].end is None else "gone"
 
 
 def _order(event: PresenceEvent) -> tuple[dt.datetime, int, str, bool]:

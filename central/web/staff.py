@@ -27,12 +27,11 @@ from sqlalchemy.orm import Session
 
 from central import access, audit
 from central.api.schemas import CorrectionIn
-from central.api.staff import _status as presence_status  # the API's status rule, not a copy
 from central.auth import Principal
 from central.db.schema import Child, ChildGuardian, Department, Guardian, NoticeRow
 from central.planning.changes import ChangeError
 from central.planning.presence import UNCONFIRMED_HANDOVER, department_deviations, record_correction
-from central.rules import STOCKHOLM, DeviationKind, PlanEntry, local_date
+from central.rules import STOCKHOLM, DeviationKind, PlanEntry, day_status, local_date
 from central.web import core
 from central.web.core import PageError, Viewer, render, see_other
 from central.web.i18n import N_
@@ -211,7 +210,7 @@ def _day(v: Viewer, s: Session, dept: str) -> Day:
     rows = []
     for cid in ids:
         intervals = info.presence.get(cid, [])
-        status = presence_status(intervals)
+        status = day_status(intervals)
         real = [iv for iv in intervals if not iv.is_anomaly]
         entry = plans.get(cid)
         pickup: list[str] = []

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from central.rules import Interval, IntervalFlag, PresenceEvent, auto_close, presence_intervals
+from central.rules import Interval, IntervalFlag, PresenceEvent, auto_close, day_status, presence_intervals
 from central.rules.timeutil import STOCKHOLM, UTC
 
 from .strategies import FAST, T
@@ -118,3 +118,19 @@ def test_intervals_are_ordered_and_disjoint(events: list[PresenceEvent]) -> None
     for prev, cur in itertools.pairwise(intervals):
         assert prev.end is not None and prev.end <= cur.start
     assert all(iv.end is None or iv.start <= iv.end for iv in intervals)
+
+
+@pytest.mark.parametrize(
+    ("events", "status"),
+    [
+        ([], "absent"),
+        ([ev("1", "check_in", at(8))], "present"),
+        ([ev("1", "check_in", at(8)), ev("2", "check_out", at(15))], "gone"),
+        ([ev("1", "check_out", at(15))], "absent"),  # a check-out alone is no arrival
+        ([ev("1", "check_in", at(8)), ev("2", "check_out", at(12)), ev("3", "check_in", at(13))], "present"),
+    ],
+    ids=["no events", "in", "in and out", "out only", "back after lunch"],
+)
+def test_day_status_is_one_rule(events: list[PresenceEvent], status: str) -> None:
+    """The API, the staff pages and the guardian's overview all read status through it."""
+    assert day_status(presence_intervals(events, DAY)) == status
