@@ -847,7 +847,14 @@ def guardian_remove(guardian_id: str, yes: YesOpt = False, db: DbOpt = DEFAULT_D
 
 # -- units -------------------------------------------------------------------------------
 
-UNIT_SETTINGS = ("absence_reporting", "contact_editing", "handover_mode", "min_days_ahead", "closing_time")
+UNIT_SETTINGS = (
+    "absence_reporting",
+    "contact_editing",
+    "handover_mode",
+    "min_days_ahead",
+    "closing_time",
+    "phone",
+)
 
 
 def unit_value(setting: str, text: str) -> Any:
@@ -876,6 +883,19 @@ def unit_value(setting: str, text: str) -> Any:
             return dt.time.fromisoformat(t)
         except ValueError:
             raise ValueError("closing_time is a time like 17:30") from None
+    if setting == "phone":  # as the unit writes it; "-" clears it
+        if t in ("-", "none", "off"):
+            return None
+        from pydantic import TypeAdapter, ValidationError
+
+        from central.api.schemas import Phone
+
+        try:
+            return TypeAdapter(Phone).validate_python(text.strip())
+        except ValidationError:
+            raise ValueError(
+                "phone is a number like 08-123 456 78 or +46 8 123 456 78; '-' clears it"
+            ) from None
     raise ValueError(f"no setting {setting!r}; one of {', '.join(UNIT_SETTINGS)}")
 
 
@@ -895,6 +915,8 @@ def _unit_rows(s: Any, unit_id: str | None = None) -> list[tuple[Any, list[str]]
 
 
 def _shown(value: Any) -> str:
+    if value is None:
+        return "-"
     if isinstance(value, bool):
         return "on" if value else "off"
     if hasattr(value, "strftime"):
@@ -991,7 +1013,9 @@ def unit_add(
 def unit_set(
     unit_id: str,
     setting: Annotated[str, typer.Argument(help=", ".join(UNIT_SETTINGS))],
-    value: Annotated[str, typer.Argument(help="on/off, self_service/staff_confirmed, days, or HH:MM")],
+    value: Annotated[
+        str, typer.Argument(help="on/off, self_service/staff_confirmed, days, HH:MM, or a phone number")
+    ],
     db: DbOpt = DEFAULT_DB_URL,
 ) -> None:
     """Set one switch of a unit; hallway screens get it with their next roster."""

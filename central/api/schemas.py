@@ -54,6 +54,7 @@ WallTime = Annotated[
 ]
 """A local wall time out, as ``"HH:MM"`` (JSON Schema's ``time`` format would demand an offset)."""
 LocalDate = Annotated[dt.date, BeforeValidator(_text)]
+
 MIN_DATE = dt.date(2000, 1, 1)
 MAX_DATE = dt.date(2100, 12, 31)
 DayParam = Annotated[
@@ -298,6 +299,7 @@ class UnitIn(In):
     handover_mode: Literal["self_service", "staff_confirmed"] = "self_service"
     min_days_ahead: StrictInt = Field(0, ge=0, le=90)
     closing_time: LocalTime = dt.time(18, 0)
+    phone: Phone | None = Field(None, description="the number guardians call; shown on their pages")
 
 
 class UnitOut(Out):
@@ -309,6 +311,7 @@ class UnitOut(Out):
     handover_mode: str
     min_days_ahead: int
     closing_time: WallTime
+    phone: str | None
 
 
 class DepartmentOut(Out):

@@ -227,6 +227,8 @@ class Unit(Base):
     min_days_ahead: Mapped[int] = mapped_column(Integer, default=0)
     """Notice, in days, a new schedule needs before it takes effect."""
     closing_time: Mapped[time] = mapped_column(Time, default=time(18, 0))
+    phone: Mapped[str | None] = mapped_column(String(40), default=None)
+    """The number guardians call (a sick child in the morning), as written: ``08-123 456 78``."""
 
 
 class ScheduleRow(Base):

@@ -28,6 +28,8 @@ class ChildOverview:
     department_name: str
     unit_name: str | None
     unit_kind: str
+    unit_phone: str | None = None
+    """The number to call the unit (absence by phone), as the unit writes it."""
     status: str = "absent"
     """``present`` (närvarande), ``absent`` (ej anländ) or ``gone`` (gått hem) today."""
     checked_in_at: dt.datetime | None = None
@@ -56,7 +58,7 @@ def overview(
     if not ids:
         return []
     rows = session.execute(
-        select(Child, Department.name, Unit.name, Unit.kind)
+        select(Child, Department.name, Unit.name, Unit.kind, Unit.phone)
         .join(Department, Department.id == Child.department_id)
         .outerjoin(Unit, Unit.id == Department.unit_id)
         .where(Child.id.in_(ids))
@@ -66,7 +68,7 @@ def overview(
     inputs = loader.load(session, today, last, child_ids=ids)
     events = events_by_child(session, ids, today, today)
     out = []
-    for child, dept_name, unit_name, unit_kind in rows:
+    for child, dept_name, unit_name, unit_kind, unit_phone in rows:
         ov = ChildOverview(
             child.id,
             child.first_name,
@@ -75,6 +77,7 @@ def overview(
             dept_name,
             unit_name,
             unit_kind or "preschool",
+            unit_phone,
         )
         intervals = presence_intervals(events.get(child.id, []), today)
         ov.status = day_status(intervals)

@@ -23,6 +23,8 @@ class UnitSettings:
     handover_mode: str = "self_service"
     min_days_ahead: int = 0
     closing_time: dt.time = dt.time(18, 0)
+    phone: str | None = None
+    """The number guardians call, as the unit writes it."""
 
 
 DEFAULTS = UnitSettings()
@@ -37,6 +39,7 @@ def _settings(unit: Unit) -> UnitSettings:
         handover_mode=unit.handover_mode,
         min_days_ahead=unit.min_days_ahead,
         closing_time=unit.closing_time,
+        phone=unit.phone,
     )
 
 

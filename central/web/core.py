@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import hmac
 import logging
+import re
 import secrets
 from dataclasses import dataclass, field
 from importlib import resources
@@ -118,6 +119,11 @@ def _note(note: Any, words: Words) -> str:
     return text
 
 
+def tel_href(phone: str) -> str:
+    """A ``tel:`` link's target for a number as people write it (RFC 3966: no spaces)."""
+    return re.sub(r"[^\d+]", "", phone)
+
+
 def make_env() -> Environment:
     path = str(resources.files("central.web").joinpath("templates"))
     env = Environment(loader=FileSystemLoader(path), autoescape=select_autoescape(["html"]))
@@ -125,6 +131,7 @@ def make_env() -> Environment:
     env.filters["localtime"] = lambda t: t.astimezone(STOCKHOLM).strftime("%H:%M") if t else ""
     env.filters["weekday"] = lambda d, words: words(WEEKDAY_NAMES[d.weekday()])
     env.filters["note"] = _note
+    env.filters["tel"] = tel_href
     return env
 
 

@@ -540,18 +540,37 @@ def cancel_leave(request: Request, s: DB, row_id: str, csrf: Csrf) -> Response:
 # -- Frånvaro ----------------------------------------------------------------------------
 
 
-def _absence_settings(s: Session, children: list[Child]) -> dict[str, bool]:
+def _unit_settings(s: Session, children: list[Child]) -> dict[str, units.UnitSettings]:
     settings = units.for_departments(s, {c.department_id for c in children})
-    return {c.id: settings.get(c.department_id, units.DEFAULTS).absence_reporting for c in children}
+    return {c.id: settings.get(c.department_id, units.DEFAULTS) for c in children}
+
+
+def _absence_settings(s: Session, children: list[Child]) -> dict[str, bool]:
+    return {cid: u.absence_reporting for cid, u in _unit_settings(s, children).items()}
+
+
+def _absence_values(s: Session, children: list[Child]) -> dict[str, Any]:
+    """What the Frånvaro page needs of the units: who reports here, and whom to call."""
+    settings = _unit_settings(s, children)
+    return {
+        "allowed": {cid: u.absence_reporting for cid, u in settings.items()},
+        "open_ids": [cid for cid, u in settings.items() if u.absence_reporting],
+        "phones": {cid: u.phone for cid, u in settings.items() if u.phone},
+    }
 
 
 @router.get("/franvaro")
 def absence(request: Request, s: DB) -> Response:
     v = core.viewer(request, s)
     p = _principal(v)
-    allowed = _absence_settings(s, _children(s, p))
     return _list_page(
-        v, s, p, "g_franvaro.html", AbsenceRow, allowed=allowed, values={"day": v.web.ctx.today().isoformat()}
+        v,
+        s,
+        p,
+        "g_franvaro.html",
+        AbsenceRow,
+        values={"day": v.web.ctx.today().isoformat()},
+        **_absence_values(s, _children(s, p)),
     )
 
 
@@ -580,8 +599,8 @@ def report_absence(request: Request, s: DB, form: Posted) -> Response:
         )
         if not errors:
             return _done(v, "/g/franvaro", N_("The absence is reported."))
-    allowed = _absence_settings(s, _children(s, p))
-    return _list_page(v, s, p, "g_franvaro.html", AbsenceRow, errors, _form_dict(form), 422, allowed=allowed)
+    units_of = _absence_values(s, _children(s, p))
+    return _list_page(v, s, p, "g_franvaro.html", AbsenceRow, errors, _form_dict(form), 422, **units_of)
 
 
 @router.post("/franvaro/{row_id}/cancel")

@@ -12,7 +12,6 @@ Thin over the same domain functions as the JSON API (:mod:`central.api.staff`): 
 from __future__ import annotations
 
 import datetime as dt
-import re
 import unicodedata
 import uuid
 from collections import defaultdict
@@ -116,10 +115,6 @@ def _local(at: dt.datetime | None) -> dt.time | None:
     return at.astimezone(STOCKHOLM).time() if at is not None else None
 
 
-def _tel(phone: str) -> str:
-    return re.sub(r"[^\d+]", "", phone)
-
-
 def _flash(request: Request, message: str, **values: str) -> None:
     request.session["flash"] = [message, values]
 
@@ -196,7 +191,7 @@ def _day(v: Viewer, s: Session, dept: str) -> Day:
     )
     for child_id, gname, phone in s.execute(q):
         if phone:
-            contacts[child_id].append(Contact(gname, phone, _tel(phone), v.words("guardian")))
+            contacts[child_id].append(Contact(gname, phone, core.tel_href(phone), v.words("guardian")))
     devs: dict[str, list[str]] = defaultdict(list)
     for d in found:
         plain, timed = _DEVIATION_WORDS.get(str(d.kind), (None, None))
@@ -228,7 +223,7 @@ def _day(v: Viewer, s: Session, dept: str) -> Day:
                         Contact(
                             note.person.name,
                             note.person.phone,
-                            _tel(note.person.phone),
+                            core.tel_href(note.person.phone),
                             note.person.relation or v.words("picks up"),
                         )
                     )

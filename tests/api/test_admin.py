@@ -56,6 +56,8 @@ def test_devices_units_and_departments(api: Api) -> None:
         api.client.put("/admin/units/u-1", json={"name": "x", "min_days_ahead": -1}, headers=h).status_code
         == 422
     )
+    r = api.client.put("/admin/units/u-1", json={"name": "x", "phone": "ring oss"}, headers=h)
+    assert r.status_code == 422 and [e["field"] for e in r.json()["errors"]] == ["phone"]
     assert snapshot(api.store) == before
     assert (
         api.client.post(
@@ -76,9 +78,11 @@ def test_devices_units_and_departments(api: Api) -> None:
         "handover_mode": "staff_confirmed",
         "min_days_ahead": 7,
         "closing_time": "17:30",
+        "phone": "08-123 456 78",
     }
     r = api.client.put("/admin/units/u-sol", json=unit, headers=h)
     assert r.status_code == 200 and r.json()["contact_editing"] is True
+    assert r.json()["phone"] == "08-123 456 78"
     assert (
         api.client.put("/admin/departments/solen/unit", json={"unit_id": "u-sol"}, headers=h).json()[
             "unit_id"

@@ -179,11 +179,17 @@ def test_units(tmp_path: Path, db_url: str) -> None:
     assert code == 1 and "0 to 90" in out
     code, out = run("unit", "set", "u-none", "contact_editing", "off", "--db", db_url)
     assert code == 1 and "unit add u-none" in out
+    assert run("unit", "set", "u-sol", "phone", "08-123 456 78", "--db", db_url)[0] == 0
+    code, out = run("unit", "set", "u-sol", "phone", "ring oss", "--db", db_url)
+    assert code == 1 and "08-123 456 78" in out, "says what a number looks like"
     code, out = run("unit", "show", "u-sol", "--db", db_url)
     assert "absence_reporting: on" in out and "closing_time: 17:30" in out and "departments: solen" in out
+    assert "phone: 08-123 456 78" in out, "the refused number changed nothing"
     assert "u-sol" in run("unit", "list", "--db", db_url)[1]
     store = CentralStore(db_url)
     with store.session() as s:
         u = s.get(Unit, "u-sol")
         assert u.absence_reporting and u.handover_mode == "staff_confirmed" and u.closing_time.hour == 17
     store.close()
+    assert run("unit", "set", "u-sol", "phone", "-", "--db", db_url)[0] == 0
+    assert "phone: -" in run("unit", "show", "u-sol", "--db", db_url)[1]

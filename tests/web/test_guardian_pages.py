@@ -215,10 +215,28 @@ def test_absence_tab_only_where_the_unit_takes_absence_on_the_web(web: Api) -> N
     page = web.client.get("/g").text
     assert 'href="/g/franvaro"' in page and "Anmäl frånvaro för Alva" in page
     form = web.client.get("/g/franvaro").text
+    assert '<form method="post" action="/g/franvaro"' in form, "the form is there to report on"
+    assert "anmäls per telefon" not in form
     r = web.client.post(
         "/g/franvaro",
         data={"csrf": csrf(form), "child": "c-alva", "day": "2026-03-26"},
         follow_redirects=False,
     )
     assert r.status_code == 303
-    assert "Frånvaron är anmäld" in web.client.get(r.headers["location"]).text
+    page = web.client.get(r.headers["location"]).text
+    assert "Frånvaron är anmäld" in page and "2026-03-26" in page, "listed under reported absence"
+
+
+def test_where_absence_goes_by_phone_the_unit_s_number_is_one_tap_away(web: Api) -> None:
+    """A guardian at 07:30 with a sick child: the number to call, as a tel: link."""
+    sign_in(web, guardian="g-anna")
+    assert "tel:" not in web.client.get("/g").text, "no number known: the sentence alone"
+    with web.store.session() as s, s.begin():
+        s.add(Unit(id="u1", name="Solens förskola", kind="preschool", phone="08-123 456 78"))
+        s.flush()
+        s.get(Department, "solen").unit_id = "u1"  # type: ignore[union-attr]
+    page = web.client.get("/g").text
+    assert '<a href="tel:0812345678">Ring 08-123 456 78</a>' in page
+    page = web.client.get("/g/franvaro").text
+    assert "anmäls per telefon" in page and 'href="tel:0812345678"' in page
+    assert '<form method="post" action="/g/franvaro"' not in page
