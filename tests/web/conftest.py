@@ -68,7 +68,7 @@ def seed_web(url: str, tmp_path: Path) -> bytes:
     from argon2 import PasswordHasher
     from sqlalchemy import update
 
-    from central.db.schema import Guardian, Staff, StaffDepartment
+    from central.db.schema import Department, Guardian, Staff, StaffDepartment, Unit
     from central.identity import pnr_digest
     from central.store import CentralStore
 
@@ -85,7 +85,10 @@ def seed_web(url: str, tmp_path: Path) -> bytes:
                 update(Guardian).where(Guardian.id == "g-maria").values(pnr_digest=pnr_digest(key, BOTH_PNR))
             )
             s.add(Staff(id="s-maria", name="Maria Lindqvist", pnr_digest=pnr_digest(key, BOTH_PNR)))
+            # Solen's unit takes absence by phone and has a number (the guardian's pages link it).
+            s.add(Unit(id="u-sol", name="Solens förskola", kind="preschool", phone="08-123 456 78"))
             s.flush()
+            s.execute(update(Department).where(Department.id == "solen").values(unit_id="u-sol"))
             s.add(StaffDepartment(staff_id="s-maria", department_id="manen"))
             s.execute(
                 update(Staff)
