@@ -99,6 +99,7 @@ class DeviceLink:
         self._lock = threading.Lock()
         self._inflight: dict[str, float] = {}  # event id -> monotonic time sent
         self._high_seq = 0  # highest seq sent in the current round
+        self._sent_max = 0  # highest seq sent since this program started: below it, a resend
         self._round = 0  # bumped by every restart; a sender of an older round must not write back
         self._kick = threading.Event()
         self._stopping = threading.Event()
@@ -326,7 +327,12 @@ class DeviceLink:
                 return
             self.state.sent_messages += 1
             room -= len(items)
-            self.store.mark_sent([i.seq for i in items])
+            # Only resends are counted in the outbox (a technician's clue to a row that never
+            # gets acked); counting every first send doubled the writes of a backlog's drain.
+            resent = [i.seq for i in items if i.seq <= self._sent_max]
+            self._sent_max = max(self._sent_max, items[-1].seq)
+            if resent:
+                self.store.mark_sent(resent)
 
     # -- status -----------------------------------------------------------------------
 

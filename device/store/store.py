@@ -319,6 +319,7 @@ class DeviceStore:
         return removed, len(rejected)
 
     def mark_sent(self, seqs: Sequence[int]) -> None:
+        """Count another attempt for these rows (the link calls it for resends only)."""
         for i in range(0, len(seqs), BOOKKEEPING_STEP):
             with self._turn.step(), self._bookkeeping.begin() as c:
                 c.execute(
