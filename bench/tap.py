@@ -53,6 +53,7 @@ from device.display.config import DisplayConfig
 from device.display.controller import Controller
 from device.display.ui import Display, open_surface
 from device.hardware.feedback import DEFAULT_PATTERNS, GpioFeedback
+from device.memory import settle
 
 N = 1000
 UID = "04AABBCC"  # Karin: one child (Ines)
@@ -125,6 +126,7 @@ def main() -> None:
         display = Display(c, open_surface(dcfg, fullscreen=False))
         green = factory.pin(GREEN)
         display.render()
+        settle()  # what the device's UI loop does after its first frame (device/memory.py)
         total, commit, led, frame = [], [], [], []
         for _ in range(N):
             c.handle(it.Done())
@@ -269,6 +271,7 @@ def during_drain(round_no: int) -> DrainRound:
             display = Display(c, open_surface(dcfg, fullscreen=False))
             green = factory.pin(GREEN)
             display.render()
+            settle()  # what the device's UI loop does after its first frame (device/memory.py)
             step(f"round {round_no}: starting the broker and central")
             _on_deadline.append(broker.kill)
             broker.start()

@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo
 from device import __version__
 from device.app import DeviceApp
 from device.config import DeviceConfig
+from device.memory import settle
 from device.script import HeadlessTapper, run_script
 from protocol.messages import Roster
 
@@ -105,6 +106,7 @@ def _status_line(app: DeviceApp) -> str:
 
 def _run_headless(app: DeviceApp, script: TextIO, out: TextIO) -> None:
     tapper = HeadlessTapper(app.terminal, out)
+    settle()  # as the screen loop does after its first frame
 
     def status(_args: list[str]) -> None:
         print(_status_line(app), file=out, flush=True)

@@ -22,6 +22,7 @@ import pygame
 
 from device.display.sdnotify import Notifier
 from device.display.ui import Display
+from device.memory import settle
 from device.script import ScriptError, parse_line
 
 logger = logging.getLogger(__name__)
@@ -88,6 +89,7 @@ class UiLoop:
                 last_draw = now
                 if first:
                     first = False
+                    settle()  # start-up is done: keep full collections short from here on
                     self.notifier.ready()
                     self._say("ready: first frame")
             self._run_script()  # after the first frame, so "ready" comes first
