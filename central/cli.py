@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import signal
@@ -397,6 +398,10 @@ def serve(
         # Same process: API changes republish rosters at once through roster_changed().
         api_server = _api_server(store, api_host, api_port, on_change=service.roster_changed)
         threading.Thread(target=api_server.run, name="api", daemon=True).start()
+    # Start-up is done: keep full garbage collections off what lives as long as the process
+    # (the reasoning and measurements are in device/memory.py).
+    gc.collect()
+    gc.freeze()
     logging.getLogger(__name__).info("central serving; database %s", _redact(db))
     done.wait()
     if api_server is not None:

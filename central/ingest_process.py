@@ -16,6 +16,7 @@ a new child and retries the same batch.
 
 from __future__ import annotations
 
+import gc
 import logging
 import multiprocessing
 import multiprocessing.connection
@@ -93,6 +94,8 @@ def _child_init(db_url: str, topic_prefix: str, log_level: int) -> None:
         level=log_level, format="%(asctime)s %(levelname)s %(name)s [ingest process]: %(message)s"
     )
     _ingestor = Ingestor(CentralStore(db_url, run_migrations=False), Topics(topic_prefix))
+    gc.collect()  # start-up done: full collections skip what lives as long as this process
+    gc.freeze()
 
 
 def _exit_with(sentinel: int) -> None:
