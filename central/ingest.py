@@ -288,7 +288,7 @@ class Ingestor:
     def _store(self, s: Session, valid: list[_Candidate], out: IngestOutcome, now: datetime) -> None:
         if not valid:
             return
-        at = _plausible_times(valid, now)
+        at = _plausible_times(s, valid, now)
         rows: dict[str, dict[str, Any]] = {}
         for c in valid:
             ev = c.event
@@ -435,7 +435,7 @@ class Ingestor:
         return inserted
 
 
-def _plausible_times(valid: list[_Candidate], now: datetime) -> dict[str, datetime]:
+def _plausible_times(s: Session, valid: list[_Candidate], now: datetime) -> dict[str, datetime]:
     """Event id -> the time to store, for events a device says happened later than
     ``now`` (central's receive time) by more than FUTURE_TOLERANCE: its clock jumped.
 
@@ -443,6 +443,11 @@ def _plausible_times(valid: list[_Candidate], now: datetime) -> dict[str, dateti
     the batch keep their spacing and order, with the latest put at ``now`` (a constant skew
     is assumed), so a check-in and check-out drained together still pair up.  Stored like
     that an event cannot pin presence in the future, and lands on the day it happened.
+
+    Across batches the device's own order (``seq``) is kept too: a stored time is never
+    earlier than that of the device's previous event.  Without it a backlog split over two
+    batches (central paused, then draining the queue) put the second batch's first events
+    before the first batch's last, and presence kept an older tap (bench/faults.py found it).
     """
     limit = now + FUTURE_TOLERANCE
     latest: dict[str, datetime] = {}
@@ -453,10 +458,23 @@ def _plausible_times(valid: list[_Candidate], now: datetime) -> dict[str, dateti
     if not latest:
         return {}
     out: dict[str, datetime] = {}
-    for c in valid:
-        ev = c.event
-        if ev.occurred_at > limit:
-            out[c.event_id] = now - (latest[ev.device_id] - ev.occurred_at)
+    tick = timedelta(microseconds=1)
+    for device_id, last in latest.items():
+        mine = sorted(
+            (c for c in valid if c.event.device_id == device_id and c.event.occurred_at > limit),
+            key=lambda c: c.event.seq,
+        )
+        prev: datetime | None = s.scalar(
+            select(EventRow.occurred_at)
+            .where(EventRow.device_id == device_id, EventRow.seq < mine[0].event.seq)
+            .order_by(EventRow.seq.desc())
+            .limit(1)
+        )
+        for c in mine:
+            at = now - (last - c.event.occurred_at)
+            if prev is not None and at <= prev:
+                at = prev + tick
+            out[c.event_id] = prev = min(at, now)
     return out
 
 

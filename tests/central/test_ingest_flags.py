@@ -181,3 +181,20 @@ def test_self_service_units_are_not_flagged(store: CentralStore) -> None:
     out = _send(store, _event("check_in", dt.datetime.now(dt.UTC)))
     assert out.stored == 1 and out.unconfirmed_handover == 0
     assert _notes(store) == []
+
+
+def test_a_jumped_backlog_split_over_batches_keeps_the_device_s_order(store: CentralStore) -> None:
+    """Central paused, the Pi (clock a day ahead) kept tapping: the queue drains in two
+    batches, the second spanning 30 s of the Pi's time.  Anchored per batch at the receive
+    time, the second batch's first events landed before the first batch's last, and presence
+    kept an older tap; the device's seq order must hold across batches (bench/faults.py)."""
+    base = dt.datetime.now(dt.UTC) + dt.timedelta(days=1)
+    kinds = ["check_in", "check_out"] * 3
+    first = [_event(kinds[i], base + dt.timedelta(seconds=i), seq=i + 1) for i in range(3)]
+    second = [_event(kinds[i], base + dt.timedelta(seconds=3 + 13 * (i - 3)), seq=i + 1) for i in range(3, 6)]
+    _send(store, *first)
+    _send(store, *second)
+    times = [_row(store, e["event_id"]).occurred_at for e in first + second]
+    assert times == sorted(times) and len(set(times)) == 6, "stored in the device's own order"
+    assert _presence(store).status == "gone", "the last tap (a check-out) is the child's status"
+    assert _presence(store).event_id == second[-1]["event_id"]
