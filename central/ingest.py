@@ -444,10 +444,11 @@ def _plausible_times(s: Session, valid: list[_Candidate], now: datetime) -> dict
     is assumed), so a check-in and check-out drained together still pair up.  Stored like
     that an event cannot pin presence in the future, and lands on the day it happened.
 
-    Across batches the device's own order (``seq``) is kept too: a stored time is never
-    earlier than that of the device's previous event.  Without it a backlog split over two
-    batches (central paused, then draining the queue) put the second batch's first events
-    before the first batch's last, and presence kept an older tap (bench/faults.py found it).
+    Across batches the device's own order (``seq``) is kept too: a stored time lies between
+    those of the device's stored neighbours by seq.  Without it a backlog split over two
+    batches put the second batch's first events before the first batch's last, and a lower
+    seq resent after higher ones were stored (acks lost with the broker) landed after them,
+    at its later receipt; either way presence kept an older tap (bench/faults.py found both).
     """
     limit = now + FUTURE_TOLERANCE
     latest: dict[str, datetime] = {}
@@ -464,16 +465,40 @@ def _plausible_times(s: Session, valid: list[_Candidate], now: datetime) -> dict
             (c for c in valid if c.event.device_id == device_id and c.event.occurred_at > limit),
             key=lambda c: c.event.seq,
         )
-        prev: datetime | None = s.scalar(
+        lo, hi = mine[0].event.seq, mine[-1].event.seq
+        mine_dev = EventRow.device_id == device_id
+        in_range = select(EventRow.seq, EventRow.occurred_at).where(mine_dev, EventRow.seq.between(lo, hi))
+        stored: dict[int, datetime] = {q: t for q, t in s.execute(in_range)}
+        below = s.scalar(
             select(EventRow.occurred_at)
-            .where(EventRow.device_id == device_id, EventRow.seq < mine[0].event.seq)
+            .where(mine_dev, EventRow.seq < lo)
             .order_by(EventRow.seq.desc())
             .limit(1)
         )
+        above = s.scalar(
+            select(EventRow.occurred_at).where(mine_dev, EventRow.seq > hi).order_by(EventRow.seq).limit(1)
+        )
+        # The next stored time above each event's seq: a resend of a lower seq that arrives
+        # after higher ones were stored must land before them, not at its later receipt.
+        ceiling: dict[int, datetime | None] = {}
+        ceil = above
+        for c in reversed(mine):
+            q = c.event.seq
+            ceiling[q] = ceil
+            if q in stored:
+                ceil = stored[q]
+        prev = below
         for c in mine:
+            q = c.event.seq
+            if q in stored:  # a resend: its time is fixed; later ones follow it
+                prev = stored[q]
+                continue
             at = now - (last - c.event.occurred_at)
             if prev is not None and at <= prev:
                 at = prev + tick
+            top = ceiling[q]
+            if top is not None and at >= top:
+                at = top - tick
             out[c.event_id] = prev = min(at, now)
     return out
 

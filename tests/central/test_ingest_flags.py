@@ -198,3 +198,20 @@ def test_a_jumped_backlog_split_over_batches_keeps_the_device_s_order(store: Cen
     assert times == sorted(times) and len(set(times)) == 6, "stored in the device's own order"
     assert _presence(store).status == "gone", "the last tap (a check-out) is the child's status"
     assert _presence(store).event_id == second[-1]["event_id"]
+
+
+def test_a_jumped_event_resent_after_later_ones_lands_before_them(store: CentralStore) -> None:
+    """The broker lost seq 2's ack; seq 3 and 4 were stored meanwhile.  Seq 2 comes again in
+    a later batch: stored at its later receipt it would be the child's newest tap."""
+    base = dt.datetime.now(dt.UTC) + dt.timedelta(days=1)
+    e1, e2, e3, e4 = (
+        _event(kind, base + dt.timedelta(seconds=i), seq=i + 1)
+        for i, kind in enumerate(["check_in", "check_out", "check_in", "check_out"])
+    )
+    _send(store, e1)
+    _send(store, e3, e4)  # e2 lost on the way
+    _send(store, e2)  # resent later
+    times = [_row(store, e["event_id"]).occurred_at for e in (e1, e2, e3, e4)]
+    assert times == sorted(times), "stored in the device's own order (squeezed in, if need be)"
+    assert times[1] < times[2], "before the later taps stored meanwhile"
+    assert _presence(store).event_id == e4["event_id"] and _presence(store).status == "gone"
