@@ -100,6 +100,26 @@ def wait_green(pin: Any, t0: float, timeout: float = 5.0) -> None:
         time.sleep(0)
 
 
+def hallway(app: DeviceApp, factory: MockFactory) -> tuple[GpioFeedback, Controller, Display, Any]:
+    """The Pi's hallway side on ``app``'s terminal: feedback on mock pins (patterns scaled so a
+    tap's light is over in milliseconds), controller and display, the first frame drawn and
+    start-up settled as the device's UI loop does (device/memory.py).  Returns the green pin
+    too."""
+    fb = GpioFeedback(
+        green_pin=GREEN,
+        red_pin=27,
+        buzzer_pin=22,
+        pin_factory=factory,
+        patterns=DEFAULT_PATTERNS.scaled(0.001),
+    )
+    dcfg = DisplayConfig()
+    c = Controller(app.terminal, dcfg, feedback=fb)
+    display = Display(c, open_surface(dcfg, fullscreen=False))
+    display.render()
+    settle()
+    return fb, c, display, factory.pin(GREEN)
+
+
 def main() -> None:
     watchdog(DEADLINE_S)
     step("timing taps offline")
@@ -114,19 +134,7 @@ def main() -> None:
             connect=False,
             assume_clock_synced=True,
         )
-        fb = GpioFeedback(
-            green_pin=GREEN,
-            red_pin=27,
-            buzzer_pin=22,
-            pin_factory=factory,
-            patterns=DEFAULT_PATTERNS.scaled(0.001),
-        )
-        dcfg = DisplayConfig()
-        c = Controller(app.terminal, dcfg, feedback=fb)
-        display = Display(c, open_surface(dcfg, fullscreen=False))
-        green = factory.pin(GREEN)
-        display.render()
-        settle()  # what the device's UI loop does after its first frame (device/memory.py)
+        fb, c, display, green = hallway(app, factory)
         total, commit, led, frame = [], [], [], []
         for _ in range(N):
             c.handle(it.Done())
@@ -259,19 +267,7 @@ def during_drain(round_no: int) -> DrainRound:
                     [("c-ines", kinds[i % 2]) for i in range(start, start + 100)], actor, EventMethod.TAG
                 )
             assert app.store.depth() == BACKLOG
-            fb = GpioFeedback(
-                green_pin=GREEN,
-                red_pin=27,
-                buzzer_pin=22,
-                pin_factory=factory,
-                patterns=DEFAULT_PATTERNS.scaled(0.001),
-            )
-            dcfg = DisplayConfig()
-            c = Controller(app.terminal, dcfg, feedback=fb)
-            display = Display(c, open_surface(dcfg, fullscreen=False))
-            green = factory.pin(GREEN)
-            display.render()
-            settle()  # what the device's UI loop does after its first frame (device/memory.py)
+            fb, c, display, green = hallway(app, factory)
             step(f"round {round_no}: starting the broker and central")
             _on_deadline.append(broker.kill)
             broker.start()
